@@ -1,0 +1,126 @@
+"""Assertion helpers for checks: explicit type/shape/dtype/finite checks, then values.
+
+Every failure message says what was expected, what came back and on which input.
+Comparisons use ``np.testing.assert_allclose(strict=True)`` on arrays the grader
+built itself; ``==``, ``np.allclose`` and ``torch.allclose`` are never used on
+anything that came from student code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from autograder.errors import StudentError
+from autograder.values import Array, Handle
+
+
+def show(x: object, limit: int = 200) -> str:
+    """A short, readable rendering of an input or output for messages."""
+    if isinstance(x, torch.Tensor):
+        body = np.array2string(x.detach().numpy(), precision=4, threshold=12, separator=", ")
+        text = f"tensor({body}, dtype={str(x.dtype).removeprefix('torch.')})"
+    elif isinstance(x, np.ndarray):
+        text = f"array({np.array2string(x, precision=4, threshold=12, separator=', ')}, dtype={x.dtype})"
+    elif isinstance(x, Array):
+        text = repr(x)
+    elif isinstance(x, Handle):
+        text = x.describe()
+    elif isinstance(x, float):
+        text = f"{x:.6g}"
+    else:
+        text = repr(x)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(out: object) -> str:
+    if isinstance(out, Array):
+        return out.describe()
+    if isinstance(out, Handle):
+        return out.describe()
+    return f"a {type(out).__name__}"
+
+
+def expect_array(
+    out: object,
+    expected: np.ndarray | torch.Tensor | float | list,
+    call: str,
+    *,
+    lib: str = "torch",
+    dtype: str | None = "float32",
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+) -> np.ndarray:
+    """Assert ``out`` is an array of the right kind, dtype, shape and values.
+
+    Args:
+        out: what the student's code returned (as decoded by the grader).
+        expected: the expected values (computed in the grader).
+        call: the call that produced ``out``, for messages (e.g. ``"normalize(tensor([1., 0.]))"``).
+        lib: ``"torch"`` or ``"numpy"``.
+        dtype: required dtype name, or None to accept any floating dtype.
+
+    Returns:
+        The checked values as a numpy array.
+    """
+    exp = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected, dtype=np.float64)
+    want = {"torch": "a torch.Tensor", "numpy": "an np.ndarray"}[lib]
+    assert isinstance(out, Array) and out.lib == lib, f"{call}: expected {want}, got {describe(out)}"
+    if dtype is not None:
+        assert out.dtype == dtype, f"{call}: expected dtype {dtype}, got {out.dtype}"
+    else:
+        assert out.value.dtype.kind == "f", f"{call}: expected a floating dtype, got {out.dtype}"
+    assert out.shape == exp.shape, f"{call}: expected shape {exp.shape}, got {out.shape}"
+    got = out.value.astype(np.float64)
+    finite = np.isfinite(exp)
+    assert np.array_equal(np.isfinite(got), finite), (
+        f"{call}: expected finite values where the reference is finite, got {show(out.value)}"
+    )
+    try:
+        np.testing.assert_allclose(got[finite], exp.astype(np.float64)[finite], rtol=rtol, atol=atol, strict=True)
+    except AssertionError:
+        raise AssertionError(f"{call}: expected {show(exp)}, got {show(out.value)}") from None
+    return got
+
+
+def expect_float(out: object, expected: float, call: str, *, rtol: float = 1e-5, atol: float = 1e-7) -> float:
+    """Assert ``out`` is a Python float (or int) close to ``expected``."""
+    assert type(out) in (float, int) and not isinstance(out, bool), f"{call}: expected a Python float, got {describe(out)}"
+    assert math.isfinite(out) or not math.isfinite(expected), f"{call}: expected {expected:.6g}, got {out}"
+    assert math.isclose(out, expected, rel_tol=rtol, abs_tol=atol), f"{call}: expected {expected:.6g}, got {out:.6g}"
+    return float(out)
+
+
+def expect_raises(exc_name: str, fn: Callable[[], object], call: str, *, mentions: str | None = None) -> StudentError:
+    """Assert that calling ``fn`` makes the student's code raise ``exc_name``.
+
+    Args:
+        exc_name: e.g. ``"ValueError"`` (a subclass is accepted).
+        fn: a thunk that performs the remote call.
+        call: the call, for messages.
+        mentions: a word the error message must contain (e.g. the argument name).
+    """
+    try:
+        out = fn()
+    except StudentError as err:
+        if not err.is_a(exc_name):
+            if err.is_a("NotImplementedError"):
+                raise
+            raise AssertionError(f"{call}: expected {exc_name}, got {err.exc}: {err.msg}") from None
+        if mentions and mentions.lower() not in err.msg.lower():
+            raise AssertionError(
+                f"{call}: expected the {exc_name} message to name {mentions!r}, got {err.msg!r}"
+            ) from None
+        return err
+    raise AssertionError(f"{call}: expected {exc_name}, but it returned {show(out)}")
+
+
+def unchanged(before: torch.Tensor | np.ndarray, after: torch.Tensor | np.ndarray, name: str, call: str) -> None:
+    """Assert an input the grader still holds was not modified (sanity: it is a copy)."""
+    a = before.numpy() if isinstance(before, torch.Tensor) else before
+    b = after.numpy() if isinstance(after, torch.Tensor) else after
+    assert np.array_equal(a, b, equal_nan=True), f"{call}: {name} was modified in place"

@@ -1,0 +1,156 @@
+"""Checks for exercise 02: discounted returns and normalisation."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checks._support import expect_array, expect_raises, show
+
+EXERCISE = "ex02_returns"
+
+rewards_lists = st.lists(st.floats(-10, 10, allow_nan=False, width=32), min_size=0, max_size=40)
+gammas = st.floats(0.0, 1.0, allow_nan=False)
+
+
+def returns_by_hand(rewards: list[float], gamma: float) -> np.ndarray:
+    """G_t = r_t + gamma G_{t+1}, in float64."""
+    out, running = [], 0.0
+    for r in reversed(rewards):
+        running = r + gamma * running
+        out.append(running)
+    return np.array(out[::-1], dtype=np.float64).reshape(-1)
+
+
+# -- hand-computed examples -------------------------------------------------------------
+def test_the_lesson_grid_episode_gives_0_791_0_89_1(impl):
+    out = impl.discounted_returns([-0.01, -0.01, 1.0], 0.9)
+    expect_array(out, [0.791, 0.89, 1.0], "discounted_returns([-0.01, -0.01, 1.0], 0.9)")
+
+
+def test_rewards_1_2_3_at_gamma_one_half_give_2_75_3_5_3(impl):
+    out = impl.discounted_returns([1, 2, 3], 0.5)
+    expect_array(out, [2.75, 3.5, 3.0], "discounted_returns([1, 2, 3], 0.5)")
+
+
+def test_normalize_of_1_0_is_1_minus_1_with_the_population_std(impl):
+    out = impl.normalize(torch.tensor([1.0, 0.0]))
+    expect_array(out, [1.0, -1.0], "normalize(tensor([1., 0.]))", atol=1e-5)
+
+
+# -- contracts: types, shapes, edge cases, bad arguments, inputs untouched ---------------
+def test_lists_arrays_and_tensors_of_ints_or_floats_all_give_float32(impl):
+    inputs = [
+        [1, 0, 2],
+        [1.0, 0.0, 2.0],
+        np.array([1, 0, 2], dtype=np.int64),
+        np.array([1.0, 0.0, 2.0], dtype=np.float64),
+        torch.tensor([1, 0, 2]),
+        torch.tensor([1.0, 0.0, 2.0]),
+    ]
+    for rewards in inputs:
+        expect_array(impl.discounted_returns(rewards, 0.5), [1.5, 1.0, 2.0], f"discounted_returns({show(rewards)}, 0.5)")
+
+
+def test_an_empty_episode_gives_an_empty_float32_tensor(impl):
+    expect_array(impl.discounted_returns([], 0.9), np.zeros(0), "discounted_returns([], 0.9)")
+    expect_array(impl.normalize(torch.zeros(0)), np.zeros(0), "normalize(tensor([]))")
+
+
+def test_a_gamma_outside_0_1_raises_value_error_naming_gamma(impl):
+    for gamma in (-0.1, 1.5, float("nan")):
+        expect_raises("ValueError", lambda g=gamma: impl.discounted_returns([1.0, 2.0], g), f"discounted_returns([1.0, 2.0], {gamma})", mentions="gamma")
+
+
+def test_one_element_and_all_equal_inputs_normalize_to_zeros_not_nan(impl):
+    for x in (torch.tensor([3.0]), torch.tensor([2.5, 2.5, 2.5, 2.5])):
+        expect_array(impl.normalize(x), np.zeros(x.shape), f"normalize({show(x)})")
+
+
+def test_inputs_are_not_modified(impl):
+    rewards = torch.tensor([1.0, -2.0, 3.0])
+    res = impl.inputs_after("discounted_returns", rewards, 0.9)
+    expect_array(res["args"][0], rewards, "the rewards tensor after discounted_returns(rewards, 0.9)")
+    x = torch.tensor([1.0, 5.0, -2.0])
+    res = impl.inputs_after("normalize", x)
+    expect_array(res["args"][0], x, "the input tensor after normalize(x)")
+
+
+# -- properties --------------------------------------------------------------------------
+@given(rewards=rewards_lists)
+def test_gamma_zero_returns_the_rewards_themselves(impl, rewards):
+    expect_array(impl.discounted_returns(rewards, 0.0), np.float32(rewards) if rewards else np.zeros(0), f"discounted_returns({show(rewards)}, 0.0)", atol=1e-5)
+
+
+@given(rewards=rewards_lists)
+def test_gamma_one_is_a_reversed_cumulative_sum(impl, rewards):
+    exp = np.cumsum(np.float64(rewards)[::-1])[::-1] if rewards else np.zeros(0)
+    expect_array(impl.discounted_returns(rewards, 1.0), exp, f"discounted_returns({show(rewards)}, 1.0)", rtol=1e-4, atol=1e-3)
+
+
+@given(rewards=rewards_lists, gamma=gammas)
+def test_returns_satisfy_the_bellman_recursion(impl, rewards, gamma):
+    out = impl.discounted_returns(rewards, gamma)
+    expect_array(out, returns_by_hand(rewards, gamma), f"discounted_returns({show(rewards)}, {gamma:.4g})", rtol=1e-4, atol=1e-3)
+
+
+@given(x=st.lists(st.floats(-100, 100, allow_nan=False, width=32), min_size=2, max_size=40))
+def test_normalized_output_has_mean_0_and_population_std_1(impl, x):
+    t = torch.tensor(x, dtype=torch.float32)
+    xs = np.float64(x)
+    std = xs.std()
+    exp = (xs - xs.mean()) / (std + 1e-8)
+    got = expect_array(impl.normalize(t), exp, f"normalize({show(t)})", rtol=1e-3, atol=1e-3)
+    if std > 1e-3:
+        assert abs(got.mean()) < 1e-3 and abs(got.std() - 1) < 1e-3, (
+            f"normalize({show(t)}): expected mean 0 and population std 1, got mean {got.mean():.4g}, std {got.std():.4g}"
+        )
+
+
+# -- oracle against the reference ------------------------------------------------------------
+def test_matches_the_reference_on_random_episodes(impl, ref):
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        t = int(rng.integers(1, 300))
+        rewards = rng.normal(size=t).astype(np.float32)
+        gamma = float(rng.uniform(0, 1))
+        call = f"discounted_returns(<{t} random rewards>, {gamma:.3f})"
+        exp = ref.discounted_returns(rewards, gamma)
+        got = expect_array(impl.discounted_returns(rewards, gamma), exp, call, rtol=1e-4, atol=1e-4)
+        expect_array(impl.normalize(torch.from_numpy(got.astype(np.float32))), ref.normalize(torch.from_numpy(got.astype(np.float32))), f"normalize(<{t} returns>)", rtol=1e-3, atol=1e-4)
+
+
+# -- complexity --------------------------------------------------------------------------------
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def test_discounted_returns_is_linear_time_at_t_200000(impl, ref):
+    """O(T) is required: time T = 200,000 against the reference (channel cost removed).
+
+    A ratio above 25 is allowed only if the time still scales linearly from
+    T = 50,000 (a slow but linear loop passes; ``insert(0, G)`` is quadratic).
+    """
+    big = [0.5] * 200_000
+    small = [0.5] * 50_000
+    slow = impl.using(timeout=60)
+    channel = min(_timed(lambda: impl.probe("echo", big)) for _ in range(2))
+    t_ref = min(_timed(lambda: ref.discounted_returns(big, 0.99)) for _ in range(3))
+    t_big = max(_timed(lambda: slow.discounted_returns(big, 0.99)) - channel, 1e-4)
+    ratio = t_big / max(t_ref, 1e-3)
+    if ratio <= 25:
+        return
+    t_small = max(_timed(lambda: slow.discounted_returns(small, 0.99)) - channel / 4, 1e-4)
+    exponent = math.log(t_big / t_small) / math.log(4)
+    assert exponent < 1.5, (
+        f"discounted_returns(<200,000 rewards>, 0.99): expected O(T) time; took {t_big:.2f} s "
+        f"({ratio:.0f}x the reference's {t_ref * 1000:.0f} ms) and {t_small:.2f} s at 50,000, "
+        f"so time grows like T^{exponent:.1f} (list.insert(0, ...) shifts the whole list each step)"
+    )

@@ -1,0 +1,75 @@
+"""What can go wrong on the student's side of the seam, as grader-side exceptions.
+
+Each carries a one-line ``verdict`` for the score table and, where useful, the
+student's own traceback frames (never the grader's).
+"""
+
+from __future__ import annotations
+
+
+class StudentProblem(Exception):
+    """Base class: the check could not get a valid answer from the student's code."""
+
+    verdict = "error"
+
+    def __init__(self, message: str, frames: list | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.frames = frames or []
+
+    def render(self) -> str:
+        """The message plus the student's frames, innermost last."""
+        lines = [self.message]
+        if self.frames:
+            lines.append("  your code (most recent call last):")
+            for filename, lineno, func, text in self.frames:
+                lines.append(f"    {filename}:{lineno} in {func}: {text}")
+        return "\n".join(lines)
+
+
+class StudentError(StudentProblem):
+    """The student's function raised an exception."""
+
+    def __init__(self, exc: str, mro: list[str], msg: str, frames: list, where: str) -> None:
+        text = f"{where} raised {exc}" + (f": {msg}" if msg else "")
+        super().__init__(text, frames)
+        self.exc = exc
+        self.mro = mro
+        self.msg = msg
+
+    def is_a(self, name: str) -> bool:
+        """Whether the student's exception is ``name`` or a subclass of it."""
+        return name in self.mro
+
+
+class NotImplementedByStudent(StudentError):
+    """The stub's ``raise NotImplementedError()`` is still there."""
+
+    verdict = "not implemented"
+
+    def render(self) -> str:
+        return self.message
+
+
+class StudentTimeout(StudentProblem):
+    """A call did not return within its wall-clock budget."""
+
+    verdict = "timeout"
+
+
+class WorkerCrashed(StudentProblem):
+    """The worker process died (``os._exit``, a segfault, a memory or CPU limit)."""
+
+    verdict = "crashed"
+
+
+class ImportFailed(StudentProblem):
+    """The student's module could not be imported (syntax error, missing file, ...)."""
+
+    verdict = "import error"
+
+
+class BadReply(StudentProblem):
+    """The worker sent something that is not a valid answer."""
+
+    verdict = "bad reply"

@@ -1,0 +1,28 @@
+"""Fixtures every check can use: ``impl`` (the seam) and ``ref`` (the reference).
+
+``impl`` is module-scoped: one worker per exercise, shared by its checks. If the
+student's module cannot be imported, every check of that exercise fails with the
+same one-line reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder import reference as _reference
+from autograder.impl import Impl
+from autograder.plugin import KEY, exercise_of
+
+
+@pytest.fixture(scope="module")
+def impl(request: pytest.FixtureRequest) -> Impl:
+    plugin = request.config.stash[KEY]
+    proxy = plugin.impl_for(exercise_of(request.module.__file__))
+    proxy.ensure_imported()
+    return proxy
+
+
+@pytest.fixture(scope="module")
+def ref(request: pytest.FixtureRequest):
+    """The reference module of this check file's exercise, loaded in the grader process."""
+    return _reference.reference(exercise_of(request.module.__file__))

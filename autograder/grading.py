@@ -1,0 +1,77 @@
+"""Run the checks against one submission directory and return the outcome.
+
+This is the grader's entry point (``python -m autograder grade``): pytest runs on
+``autograder/checks`` with its own rootdir, ini file and ``--confcutdir``, so a
+``conftest.py``, ``pytest.ini`` or shadow package in the submission does nothing;
+the submission is reached only through the workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from autograder.impl import Limits
+from autograder.plugin import CHECKS_DIR, GraderPlugin
+from autograder.results import RunResult
+
+
+def grade(
+    submission: Path,
+    *,
+    exercises: list[str] | None = None,
+    launcher=None,
+    limits: Limits | None = None,
+    quiet: bool = True,
+    extra_args: list[str] | None = None,
+) -> RunResult:
+    """Grade ``submission`` (a folder laid out like ``course/``).
+
+    Args:
+        submission: folder with the student's ``exNN_*.py`` files.
+        exercises: restrict to these exercise modules (default: all in the rubric).
+        launcher: how to start workers (default: plain subprocess).
+        quiet: swallow pytest's own terminal output (the caller prints the table).
+
+    Returns:
+        The parent-side outcome of every expected check.
+    """
+    plugin = GraderPlugin(Path(submission), mode="grading", launcher=launcher, exercises=exercises, limits=limits)
+    args = [
+        str(CHECKS_DIR),
+        "-c",
+        str(CHECKS_DIR / "pytest.ini"),
+        "--rootdir",
+        str(CHECKS_DIR),
+        "--confcutdir",
+        str(CHECKS_DIR),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-q",
+        "-W",
+        "ignore",
+        *(extra_args or []),
+    ]
+    sink = io.StringIO()
+    cwd = os.getcwd()
+    try:
+        os.chdir(CHECKS_DIR)
+        with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+            pytest.main(args, plugins=[plugin])
+    finally:
+        os.chdir(cwd)
+    if plugin.result is None:
+        raise RuntimeError(f"grading did not finish; pytest said:\n{sink.getvalue()[-2000:]}")
+    # Exercises whose module is missing are never collected: add them as failed.
+    wanted = exercises or list(plugin.rubric.exercises)
+    have = {e.name for e in plugin.result.exercises}
+    if set(wanted) - have:
+        plugin.collected = [n for n in plugin.rubric.exercises if n in wanted]
+        plugin.result = plugin.build_result()
+    return plugin.result

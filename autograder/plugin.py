@@ -1,0 +1,249 @@
+"""The pytest plugin: picks the target, hands checks an ``impl``, keeps the score.
+
+Two ways in, one code path:
+
+* students: ``pytest course/`` - ``course/conftest.py`` calls
+  :func:`register_student_plugin`, each ``course/exNN_*.py`` file is mapped to its
+  checks in ``autograder/checks/``, and a score table ends the run;
+* graders: ``python -m autograder grade PATH`` runs pytest on
+  ``autograder/checks`` with its own rootdir and a :class:`GraderPlugin` that
+  targets ``PATH`` (which is never on ``sys.path`` nor under the rootdir).
+
+The score comes only from parent-side outcomes of the *expected* set of checks
+(the rubric): a skipped, xfailed, errored or missing check counts as failed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from autograder import PACKAGE_DIR
+from autograder.errors import StudentProblem
+from autograder.impl import Impl, Limits, PlainLauncher, _WorkerState
+from autograder.results import CheckResult, ExerciseResult, RunResult, empty_run
+from autograder.rubric import Rubric, RubricError
+
+CHECKS_DIR = PACKAGE_DIR / "checks"
+KEY = pytest.StashKey["GraderPlugin"]()
+PLUGIN_NAME = "rl4llm-grader"
+
+settings.register_profile(
+    "student",
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "grading",
+    max_examples=60,
+    derandomize=False,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def register_student_plugin(config: pytest.Config, impl_dir: Path) -> None:
+    """Entry point for ``course/conftest.py``: grade the modules in ``impl_dir``."""
+    if config.pluginmanager.get_plugin(PLUGIN_NAME) is None:
+        config.pluginmanager.register(GraderPlugin(impl_dir, mode="student"), PLUGIN_NAME)
+
+
+def exercise_of(path: Path) -> str:
+    return Path(path).stem
+
+
+class GraderPlugin:
+    """Target selection, the ``impl`` seam, outcomes and the score table.
+
+    Args:
+        impl_dir: directory holding the student's ``exNN_*.py`` modules.
+        mode: ``"student"`` (collect through ``course/``) or ``"grading"``.
+        launcher: how workers are started (plain subprocess or sandbox).
+        exercises: restrict grading to these exercises (grading mode).
+    """
+
+    def __init__(
+        self,
+        impl_dir: Path,
+        mode: str = "student",
+        launcher=None,
+        exercises: list[str] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.impl_dir = Path(impl_dir).resolve()
+        self.mode = mode
+        self.launcher = launcher or PlainLauncher()
+        self.limits = limits or Limits()
+        self.rubric = Rubric.load()
+        self.only = exercises
+        self.collected: list[str] = []
+        self.states: dict[str, _WorkerState] = {}
+        self.outcomes: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.result: RunResult | None = None
+        self.started = time.monotonic()
+
+    # -- configuration -----------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[KEY] = self
+        config.pluginmanager.import_plugin("autograder.fixtures")
+        config.option.tbstyle = "no"  # our own one-line verdicts replace tracebacks
+        config.option.reportchars = ""
+        settings.load_profile("grading" if self.mode == "grading" else "student")
+
+    # -- collection ----------------------------------------------------------------
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector):
+        if self.mode != "student" or file_path.suffix != ".py":
+            return None
+        if file_path.parent.resolve() != self.impl_dir:
+            return None
+        name = file_path.stem
+        if name not in self.rubric.exercises or not (CHECKS_DIR / f"{name}.py").is_file():
+            return None
+        return pytest.Module.from_parent(parent, path=CHECKS_DIR / f"{name}.py")
+
+    def pytest_collection_modifyitems(self, session, config, items: list[pytest.Item]) -> None:
+        ours = [i for i in items if self.owns(i)]
+        names = list(dict.fromkeys(exercise_of(i.path) for i in ours))
+        if self.only is not None:
+            names = [n for n in names if n in self.only]
+            items[:] = [i for i in items if not self.owns(i) or exercise_of(i.path) in names]
+            ours = [i for i in items if self.owns(i)]
+        for item in ours:
+            check = getattr(item, "originalname", None) or item.name
+            self.rubric.points(exercise_of(item.path), check)  # raises RubricError if unknown
+        for name in names:
+            have = {getattr(i, "originalname", None) or i.name for i in ours if exercise_of(i.path) == name}
+            missing = set(self.rubric.exercises[name].points) - have
+            if missing:
+                raise RubricError(f"rubric.toml gives points to checks that do not exist: {name}::{sorted(missing)}")
+        self.collected = names
+        if self.mode == "student":
+            missing_files = [n for n in self.rubric.exercises if not (self.impl_dir / f"{n}.py").exists()]
+            self.collected += [n for n in missing_files if n not in self.collected]
+
+    def pytest_collection_finish(self, session) -> None:
+        for name in self.collected:  # start the workers now, in parallel, while checks begin
+            if (self.impl_dir / f"{name}.py").is_file():
+                try:
+                    self.state_for(name).start(self.impl_dir, self.launcher, self.limits)
+                except StudentProblem:
+                    pass
+
+    def owns(self, item: pytest.Item) -> bool:
+        try:
+            return Path(item.path).resolve().parent == CHECKS_DIR
+        except (OSError, AttributeError):
+            return False
+
+    # -- the seam --------------------------------------------------------------------
+    def state_for(self, exercise: str) -> _WorkerState:
+        if exercise not in self.states:
+            self.states[exercise] = _WorkerState()
+        return self.states[exercise]
+
+    def impl_for(self, exercise: str) -> Impl:
+        return Impl(self.impl_dir, exercise, self.launcher, self.limits, _shared=self.state_for(exercise))
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self.owns(item):
+            self.state_for(exercise_of(item.path)).new_check()
+
+    def pytest_sessionfinish(self, session) -> None:
+        for state in self.states.values():
+            state.close()
+        self.result = self.build_result()
+
+    # -- outcomes ----------------------------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if not self.owns(item):
+            return report
+        key = (exercise_of(item.path), getattr(item, "originalname", None) or item.name)
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            if report.passed and not hasattr(report, "wasxfail"):
+                verdict, text = "passed", ""
+            elif hasattr(report, "wasxfail"):
+                verdict, text = "failed", "the check was marked as an expected failure; counted as failed"
+            elif report.skipped:
+                verdict, text = "failed", "the check was skipped; counted as failed"
+            else:
+                verdict, text = classify(call.excinfo)
+            if verdict != "passed":
+                report.longrepr = text
+            self.outcomes.setdefault(key, []).append((verdict, text))
+        return report
+
+    def build_result(self) -> RunResult:
+        run = empty_run(self.rubric, self.collected)
+        for name, ex in run.items():
+            path = self.impl_dir / f"{name}.py"
+            problem = self.states[name].import_errors.get(name) if name in self.states else None
+            if not path.exists():
+                ex.problem = f"{name}.py is missing"
+            elif problem is not None:
+                ex.problem = problem.message
+            for check in ex.checks:
+                outcomes = self.outcomes.get((name, check.check), [])
+                if not outcomes:
+                    check.verdict = "missing file" if not path.exists() else "not run"
+                    check.output = ex.problem or "the check did not run; counted as failed"
+                    continue
+                bad = [o for o in outcomes if o[0] != "passed"]
+                check.passed = not bad
+                check.verdict, check.output = bad[0] if bad else ("passed", "")
+        return RunResult(
+            list(run.values()),
+            submission=str(self.impl_dir),
+            mode=self.mode,
+            sandbox=getattr(self.launcher, "name", ""),
+            duration=time.monotonic() - self.started,
+        )
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
+        if self.result is None:
+            self.result = self.build_result()
+        from autograder.report import render_table
+
+        terminalreporter.write("\n" + render_table(self.result, details=True) + "\n")
+
+
+def find_problem(exc: BaseException | None, depth: int = 0) -> StudentProblem | None:
+    """The first StudentProblem inside ``exc`` (exception groups, causes, contexts)."""
+    if exc is None or depth > 10:
+        return None
+    if isinstance(exc, StudentProblem):
+        return exc
+    for sub in getattr(exc, "exceptions", ()) or ():
+        found = find_problem(sub, depth + 1)
+        if found:
+            return found
+    return find_problem(exc.__cause__, depth + 1) or find_problem(exc.__context__, depth + 1)
+
+
+def classify(excinfo) -> tuple[str, str]:
+    """A verdict and a short message for a failed check."""
+    exc = excinfo.value if excinfo is not None else None
+    problem = find_problem(exc)
+    if problem is not None:
+        return problem.verdict, problem.render()
+    if isinstance(exc, AssertionError) or (
+        isinstance(exc, BaseExceptionGroup) and all(isinstance(e, AssertionError) for e in exc.exceptions)
+    ):
+        first = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
+        text = str(first).strip() or "assertion failed"
+        notes = [n for n in getattr(first, "__notes__", []) if n.startswith("Falsifying example")]
+        lines = text.splitlines()[:20]
+        return "failed", "\n".join(lines + notes[:1])
+    if exc is not None and exc.__class__.__name__ in ("Skipped", "XFailed", "Exit"):
+        return "failed", f"the check was stopped ({exc.__class__.__name__}); counted as failed"
+    return "check error", f"the check itself failed ({type(exc).__name__}: {exc}); please report this"

@@ -1,0 +1,81 @@
+"""Parent-side outcomes of a grading run: what passed, what failed and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autograder.rubric import Rubric
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one graded check (all its parametrized cases together)."""
+
+    exercise: str
+    check: str
+    max_points: float
+    passed: bool = False
+    verdict: str = "not run"  # passed | failed | not implemented | error | timeout | ...
+    output: str = ""
+    hidden: bool = False
+
+    @property
+    def score(self) -> float:
+        return self.max_points if self.passed else 0.0
+
+    @property
+    def title(self) -> str:
+        """The check's id as a sentence."""
+        name = self.check.removeprefix("test_")
+        return name.replace("_", " ")
+
+
+@dataclass
+class ExerciseResult:
+    name: str
+    title: str
+    checks: list[CheckResult] = field(default_factory=list)
+    problem: str = ""  # e.g. "ex02_returns.py is missing" / "SyntaxError ..."
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.max_points for c in self.checks)
+
+    def count(self, verdict: str) -> int:
+        return sum(c.verdict == verdict for c in self.checks)
+
+
+@dataclass
+class RunResult:
+    """Everything a report needs."""
+
+    exercises: list[ExerciseResult]
+    submission: str = ""
+    mode: str = "student"
+    sandbox: str = ""
+    seed: int | None = None
+    notes: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_points(self) -> float:
+        return sum(e.max_points for e in self.exercises)
+
+
+def empty_run(rubric: Rubric, exercises: list[str]) -> dict[str, ExerciseResult]:
+    """Every expected check of ``exercises``, initially "not run" (a failure)."""
+    out = {}
+    for name in exercises:
+        ex = rubric.exercises[name]
+        out[name] = ExerciseResult(
+            name, ex.title, [CheckResult(name, check, pts) for check, pts in ex.points.items()]
+        )
+    return out

@@ -1,0 +1,60 @@
+"""``rubric.toml``: the single source of points (exercise -> check id -> points)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RUBRIC_PATH = Path(__file__).resolve().parent / "rubric.toml"
+
+
+class RubricError(ValueError):
+    """The rubric is malformed, or disagrees with the checks."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its module name, title and points per check id (in file order)."""
+
+    name: str
+    title: str
+    points: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def max_points(self) -> float:
+        return float(sum(self.points.values()))
+
+
+@dataclass(frozen=True)
+class Rubric:
+    exercises: dict[str, Exercise]
+
+    @classmethod
+    def load(cls, path: Path = RUBRIC_PATH) -> Rubric:
+        """Parse and validate ``rubric.toml``."""
+        try:
+            data = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise RubricError(f"{path}: {exc}") from None
+        exercises = {}
+        for name, section in data.items():
+            if not isinstance(section, dict) or not isinstance(section.get("points"), dict):
+                raise RubricError(f"{path}: [{name}] needs a title and a [{name}.points] table")
+            points = {}
+            for check, value in section["points"].items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise RubricError(f"{path}: {name}.{check} must have positive points, got {value!r}")
+                points[check] = float(value)
+            exercises[name] = Exercise(name, str(section.get("title", name)), points)
+        return cls(exercises)
+
+    @property
+    def max_points(self) -> float:
+        return sum(e.max_points for e in self.exercises.values())
+
+    def points(self, exercise: str, check: str) -> float:
+        try:
+            return self.exercises[exercise].points[check]
+        except KeyError:
+            raise RubricError(f"check {exercise}::{check} has no points in rubric.toml") from None

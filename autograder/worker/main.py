@@ -1,0 +1,159 @@
+"""The worker: imports the student's module and serves calls over a pipe.
+
+Started by the grader as ``python -I -B main.py --submission DIR --fds R W``.
+Requests and replies are length-prefixed JSON frames (see ``protocol.py``). The
+worker sends back *outputs*, never verdicts. Student exceptions come back with
+the student's own traceback frames; ``NotImplementedError`` is flagged so the
+grader can say "not implemented" instead of dumping a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+
+# `python -I` does not put the script's folder on sys.path; the worker's own modules live there.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import codec  # noqa: E402
+import probes  # noqa: E402
+import protocol  # noqa: E402
+
+MAX_MSG = 2000
+
+
+class Worker:
+    def __init__(self, submission: str) -> None:
+        self.submission = os.path.realpath(submission)
+        self.handles = codec.Handles()
+
+    # -- requests ---------------------------------------------------------------
+    def handle(self, req: dict) -> object:
+        op = req.get("op")
+        if op == "ping":
+            return {"pid": os.getpid(), "python": sys.version.split()[0]}
+        if op == "import":
+            module = self.module(req["module"])
+            return sorted(n for n in vars(module) if not n.startswith("_"))
+        if op == "call":
+            fn = getattr(self.module(req["module"]), req["name"])
+            return self.invoke(fn, req)
+        if op == "method":
+            obj = self.handles.get(req["handle"])
+            fn = obj if req["name"] == "__call__" else getattr(obj, req["name"])
+            return self.invoke(fn, req)
+        if op == "getattr":
+            target = self.handles.get(req["handle"]) if "handle" in req else self.module(req["module"])
+            return getattr(target, req["name"])
+        if op == "probe":
+            args, kwargs = self.arguments(req)
+            probe = probes.PROBES[req["name"]]
+            if "target" in req:  # probes that wrap a call of the student's code
+                options = {k: codec.decode(v, self.handles) for k, v in req.get("options", {}).items()}
+                return probe(self.target(req["target"]), args, kwargs, **options)
+            return probe(*args, **kwargs)
+        if op == "release":
+            self.handles.release(req["handle"])
+            return None
+        raise ValueError(f"unknown op {op!r}")
+
+    def target(self, target: dict):
+        if "handle" in target:
+            obj = self.handles.get(target["handle"])
+            return obj if target["name"] == "__call__" else getattr(obj, target["name"])
+        return getattr(self.module(target["module"]), target["name"])
+
+    def module(self, name: str):
+        if not name.isidentifier():
+            raise ValueError(f"bad module name {name!r}")
+        return importlib.import_module(name)
+
+    def arguments(self, req: dict) -> tuple[list, dict]:
+        args = codec.decode(req.get("args", []), self.handles)
+        kwargs = codec.decode(req.get("kwargs", {"$dict": []}), self.handles)
+        return args, kwargs
+
+    def invoke(self, fn, req: dict) -> object:
+        repeat = int(req.get("repeat", 0))
+        if repeat:
+            out = []
+            for _ in range(repeat):
+                args, kwargs = self.arguments(req)
+                out.append(fn(*args, **kwargs))
+            return out
+        args, kwargs = self.arguments(req)
+        return fn(*args, **kwargs)
+
+    # -- replies ----------------------------------------------------------------
+    def reply_ok(self, req: dict, out: object) -> dict:
+        if req.get("keep"):
+            return {"id": req.get("id"), "ok": True, "out": self.handles.add(out)}
+        return {"id": req.get("id"), "ok": True, "out": codec.encode(out, self.handles)}
+
+    def reply_error(self, req: dict, exc: BaseException) -> dict:
+        frames = traceback.extract_tb(exc.__traceback__)
+        mine = [f for f in frames if os.path.realpath(f.filename).startswith(self.submission + os.sep)]
+        shown = mine or frames[-1:]
+        return {
+            "id": req.get("id"),
+            "ok": False,
+            "exc": type(exc).__name__,
+            "mro": [c.__name__ for c in type(exc).__mro__],
+            "msg": _safe_str(exc)[:MAX_MSG],
+            "tb": [
+                [os.path.basename(f.filename), f.lineno or 0, f.name, (f.line or "")[:200]]
+                for f in shown[-8:]
+            ],
+            "student_frames": bool(mine),
+        }
+
+    def serve(self, rfd: int, wfd: int) -> None:
+        while True:
+            try:
+                req = protocol.read_frame(rfd)
+            except EOFError:
+                return
+            if not isinstance(req, dict):
+                continue
+            try:
+                reply = self.reply_ok(req, self.handle(req))
+            except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are answers too
+                reply = self.reply_error(req, exc)
+            try:
+                protocol.write_frame(wfd, reply)
+            except (codec.EncodeError, protocol.ProtocolError, TypeError, ValueError) as exc:
+                protocol.write_frame(wfd, self.reply_error(req, exc))
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException:  # noqa: BLE001
+        return f"<{type(exc).__name__} with an unprintable message>"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--submission", required=True)
+    parser.add_argument("--fds", nargs=2, type=int, required=True)
+    ns = parser.parse_args()
+    rfd, wfd = ns.fds
+    os.set_inheritable(rfd, False)
+    os.set_inheritable(wfd, False)
+    # Student code may print freely: fds 1 and 2 go to a log, never to the channel.
+    sys.path.insert(0, ns.submission)
+    os.chdir(ns.submission)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    Worker(ns.submission).serve(rfd, wfd)
+
+
+if __name__ == "__main__":
+    main()

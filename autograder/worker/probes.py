@@ -1,0 +1,159 @@
+"""Generic probes: public helpers the grader can call inside the worker.
+
+They build small torch objects (an MLP with given weights, a scripted policy, an
+optimizer), compute gradients of a student function w.r.t. its leaf inputs, and
+read parameters back. Nothing here knows an expected value: verdicts are made in
+the grader process.
+"""
+
+from __future__ import annotations
+
+import random
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def grad(call, args: list, kwargs: dict, grad_output=None) -> dict:
+    """Call ``call(*args, **kwargs)`` and differentiate its tensor output.
+
+    The leaves are the input tensors sent with ``requires_grad`` (in the order they
+    appear in ``args`` then ``kwargs``). A non-scalar output needs ``grad_output``.
+
+    Returns:
+        ``{"out": output, "grads": [grad or None per leaf], "graph": bool}``.
+    """
+    torch = _torch()
+    leaves = [x for x in _flatten([args, kwargs]) if isinstance(x, torch.Tensor) and x.requires_grad]
+    out = call(*args, **kwargs)
+    if type(out) is not torch.Tensor:
+        raise TypeError(f"expected a torch.Tensor to differentiate, got {type(out).__name__}")
+    if not out.requires_grad:
+        return {"out": out, "grads": [None] * len(leaves), "graph": False}
+    if grad_output is None and out.ndim != 0:
+        raise TypeError(f"expected a 0-d (scalar) tensor, got shape {tuple(out.shape)}")
+    grads = torch.autograd.grad(out, leaves, grad_outputs=grad_output, allow_unused=True)
+    return {"out": out, "grads": list(grads), "graph": True}
+
+
+def _flatten(obj) -> list:
+    if isinstance(obj, (list, tuple)):
+        return [y for x in obj for y in _flatten(x)]
+    if isinstance(obj, dict):
+        return [y for x in obj.values() for y in _flatten(x)]
+    return [obj]
+
+
+def inputs_after(call, args: list, kwargs: dict) -> dict:
+    """Call ``call(*args, **kwargs)`` and return its output and the arguments afterwards.
+
+    The grader compares the arguments with what it sent to see whether the
+    student's code modified its inputs in place.
+    """
+    out = call(*args, **kwargs)
+    return {"out": out, "args": list(args), "kwargs": dict(kwargs)}
+
+
+def seed(n: int) -> None:
+    """Seed torch, numpy and ``random`` in the worker."""
+    torch = _torch()
+    import numpy as np
+
+    torch.manual_seed(n)
+    np.random.seed(n % 2**32)
+    random.seed(n)
+
+
+def mlp(weights: list) -> object:
+    """``Linear -> ReLU -> Linear`` with the given ``[W1, b1, W2, b2]`` (float32)."""
+    torch = _torch()
+    w1, b1, w2, b2 = (torch.as_tensor(w, dtype=torch.float32) for w in weights)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(w1.shape[1], w1.shape[0]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(w2.shape[1], w2.shape[0]),
+    )
+    set_parameters(net, [w1, b1, w2, b2])
+    return net
+
+
+def scripted_policy(table) -> object:
+    """A policy whose logits for grid state ``(row, col)`` come from ``table[row, col]``.
+
+    ``table`` is ``(size, size, n_actions)``. The policy records every input it
+    receives (see :func:`recorded_inputs`) and its logits are differentiable
+    w.r.t. the table, so log-probs drawn from it carry a graph.
+    """
+    torch = _torch()
+
+    class ScriptedPolicy(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.table = torch.nn.Parameter(torch.as_tensor(table, dtype=torch.float32))
+            self.inputs: list = []
+
+        def forward(self, state):
+            self.inputs.append(state.detach().clone() if isinstance(state, torch.Tensor) else state)
+            return self.table[int(state[0]), int(state[1])]  # (n_actions,)
+
+    return ScriptedPolicy()
+
+
+def recorded_inputs(policy) -> list:
+    """The inputs a scripted policy has seen, in order."""
+    return list(policy.inputs)
+
+
+def optimizer(module, kind: str, lr: float) -> object:
+    """``torch.optim.SGD`` or ``Adam`` over ``module.parameters()``."""
+    torch = _torch()
+    cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[kind]
+    return cls(module.parameters(), lr=lr)
+
+
+def log_probs(policy, states, actions) -> object:
+    """``log_softmax(policy(states))[actions]``, attached to the policy's graph."""
+    torch = _torch()
+    logits = policy(states)  # (T, n_actions)
+    return torch.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
+
+
+def parameters(module) -> list:
+    """The module's parameters in registration order (detached copies)."""
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def set_parameters(module, values: list) -> None:
+    """Copy ``values`` into the module's parameters, in registration order."""
+    torch = _torch()
+    params = list(module.parameters())
+    shapes = [tuple(p.shape) for p in params]
+    wanted = [tuple(torch.as_tensor(v).shape) for v in values]
+    if shapes != wanted:
+        raise ValueError(f"parameter shapes are {shapes}, expected {wanted}")
+    with torch.no_grad():
+        for p, v in zip(params, values, strict=True):
+            p.copy_(torch.as_tensor(v, dtype=p.dtype))
+
+
+def echo(value):
+    """Return the value unchanged (used to measure the channel's own cost)."""
+    return value
+
+
+PROBES = {
+    "grad": grad,
+    "inputs_after": inputs_after,
+    "seed": seed,
+    "mlp": mlp,
+    "scripted_policy": scripted_policy,
+    "recorded_inputs": recorded_inputs,
+    "optimizer": optimizer,
+    "log_probs": log_probs,
+    "parameters": parameters,
+    "set_parameters": set_parameters,
+    "echo": echo,
+}

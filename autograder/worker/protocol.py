@@ -1,0 +1,91 @@
+"""Wire format shared by the worker and the grader: length-prefixed JSON, no pickle.
+
+A frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
+Values are plain JSON plus a few tagged objects:
+
+* ``{"$nd": [lib, dtype, shape, base64, requires_grad]}`` - an array, where lib is
+  ``"torch"``, ``"numpy"`` or ``"npscalar"`` (a numpy scalar such as ``np.int64(2)``);
+* ``{"$tuple": [...]}`` - a tuple; ``{"$dict": [[key, value], ...]}`` - a dict;
+* ``{"$float": "nan" | "inf" | "-inf"}`` - non-finite floats;
+* ``{"$handle": id, "type": name}`` - an object that stays in the worker.
+
+This module is imported by both sides but holds no policy about what a *valid*
+answer is: the grader re-validates everything it decodes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import struct
+
+MAX_FRAME = 256 * 1024 * 1024  # bytes; larger replies are refused
+DTYPES = (
+    "bool",
+    "uint8",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "float16",
+    "float32",
+    "float64",
+)
+_HEADER = struct.Struct(">I")
+
+
+class ProtocolError(Exception):
+    """A malformed or oversized frame."""
+
+
+def write_frame(fd: int, obj: object) -> None:
+    """Serialise ``obj`` to JSON and write it as one frame to ``fd``."""
+    data = json.dumps(obj, allow_nan=False, separators=(",", ":")).encode()
+    if len(data) > MAX_FRAME:
+        raise ProtocolError(f"frame of {len(data)} bytes exceeds {MAX_FRAME}")
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def read_exact(fd: int, n: int) -> bytes:
+    """Read exactly ``n`` bytes, or raise ``EOFError`` if the other side closed."""
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("channel closed")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> object:
+    """Read one frame from ``fd`` and parse its JSON."""
+    (length,) = _HEADER.unpack(read_exact(fd, _HEADER.size))
+    if length > MAX_FRAME:
+        raise ProtocolError(f"frame of {length} bytes exceeds {MAX_FRAME}")
+    try:
+        return json.loads(read_exact(fd, length))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"frame is not valid JSON: {exc}") from None
+
+
+def encode_float(x: float) -> object:
+    """JSON cannot carry NaN or infinities; tag them."""
+    if math.isfinite(x):
+        return x
+    return {"$float": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
+
+
+def encode_array(lib: str, dtype: str, shape: tuple[int, ...], data: bytes, grad: bool) -> dict:
+    """Tag raw array bytes (C order, native little-endian) for the wire."""
+    return {"$nd": [lib, dtype, list(shape), base64.b64encode(data).decode("ascii"), bool(grad)]}
+
+
+def b64decode(text: str) -> bytes:
+    """Strict base64 decoding."""
+    return base64.b64decode(text.encode("ascii"), validate=True)

@@ -1,0 +1,106 @@
+"""Exercise 03 - a policy that outputs logits.
+
+The idea
+--------
+A stochastic policy ``pi(a | s)`` is a probability distribution over actions
+for each state. For an LLM it is the softmax over the vocabulary given the
+context. A small network maps a state to one real number per action, the
+*logits* ``z``; the policy is
+
+    pi(a | s) = softmax(z)_a = exp(z_a) / sum_b exp(z_b)
+    log pi(a | s) = z_a - logsumexp(z)
+
+The network must return the logits, not the probabilities. ``log_softmax``
+computes ``log pi`` exactly even when a probability is far below float32's
+resolution; ``log(softmax(z))`` does not. ``Categorical(probs=softmax(z))``
+clamps probabilities at about 1.2e-7, so at a logit gap of 30 it reports a
+log-probability of -15.94 instead of -30.0 **and a zero gradient** - a policy
+that has drifted away from an action can then never learn it back.
+
+Softmax runs over the **last** dimension: a batch of states ``(B, state_dim)``
+gives logits ``(B, n_actions)`` and each row is its own distribution.
+
+* ``PolicyNetwork(state_dim, n_actions, hidden)``: Linear -> ReLU -> Linear.
+* ``sample_action(logits)``: draw ``a ~ pi`` and return ``(a as int, log pi(a))``
+  with the log-prob still attached to the graph (REINFORCE needs its gradient).
+* ``log_prob(logits, actions)``: ``log pi(a | s)`` for given actions, shape ``(...)``.
+* ``entropy(logits)``: ``H = -sum_a pi(a) log pi(a)``, shape ``(...)``.
+
+How this is checked
+-------------------
+Output shapes for single states and batches; logits (not probabilities) from a
+network whose weights the checker sets; each row of ``softmax`` sums to 1;
+``log_prob`` and its gradient at logit gaps 30 and 120 (-30.0 and -120.0, not
+-15.94); entropy of uniform and one-hot logits; the reference on random logits;
+and a statistical check that ``sample_action`` frequencies match ``softmax``
+within an explicit tolerance.
+"""
+
+# Generated from solutions/ex03_policy.py by `python -m autograder build-course`.
+# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+from torch.distributions import Categorical
+
+
+class PolicyNetwork(nn.Module):
+    """Linear -> ReLU -> Linear: states to action logits.
+
+    Args:
+        state_dim: size of one state vector.
+        n_actions: number of discrete actions.
+        hidden: width of the hidden layer.
+    """
+
+    def __init__(self, state_dim: int, n_actions: int, hidden: int = 64) -> None:
+        super().__init__()
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        """Map ``(..., state_dim)`` states to ``(..., n_actions)`` logits (not probabilities)."""
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+def sample_action(logits: torch.Tensor) -> tuple[int, torch.Tensor]:
+    """Sample one action from ``softmax(logits)``.
+
+    Args:
+        logits: ``(n_actions,)`` logits of one state.
+
+    Returns:
+        ``(action, log_prob)``: the action as a Python int and its log-probability
+        as a 0-d tensor that keeps the autograd graph to ``logits``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def log_prob(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """``log pi(a | s)`` of the given actions.
+
+    Args:
+        logits: ``(..., n_actions)`` logits.
+        actions: ``(...)`` integer actions.
+
+    Returns:
+        ``(...)`` log-probabilities, differentiable w.r.t. ``logits``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy ``-sum_a pi(a) log pi(a)`` of each distribution.
+
+    Args:
+        logits: ``(..., n_actions)`` logits.
+
+    Returns:
+        ``(...)`` entropies in nats.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()

@@ -1,0 +1,136 @@
+"""Exercise 06 - PPO's clipped objective and generalised advantage estimation.
+
+The idea
+--------
+REINFORCE uses each batch of samples for one gradient step. PPO reuses the same
+samples for several steps, which is only safe while the new policy stays close
+to the one that generated them. Per sample (or per token) compare the two with
+the probability ratio, computed from log-probabilities:
+
+    ratio = exp(logp_new - logp_old)
+
+and maximise the *clipped surrogate*; as a loss to minimise:
+
+    loss = - mean( min( ratio * A,  clamp(ratio, 1 - eps, 1 + eps) * A ) )
+
+The ``min`` makes the objective pessimistic: once the ratio has moved past
+``1 + eps`` for a good action (A > 0) or below ``1 - eps`` for a bad one (A < 0)
+there is nothing more to gain, and the gradient there is zero. Moves in the
+*harmful* direction are never clipped. ``logp_old`` and ``A`` come from the
+rollout and are constants. With a ``mask`` (1 = real token) the mean runs over
+the real entries only. Two diagnostics tell whether updates stay in the trust
+region: the fraction of ratios outside ``[1 - eps, 1 + eps]`` and the estimate
+``approx_kl = mean((ratio - 1) - log ratio)`` (Schulman's k3, always >= 0).
+
+The advantages come from **GAE**: one-step TD errors, discounted by
+``gamma * lam`` and cut at episode ends:
+
+    delta_t = r_t + gamma * V_{t+1} * (1 - done_t) - V_t,      V_T = last_value
+    A_t     = delta_t + gamma * lam * (1 - done_t) * A_{t+1}
+
+computed backwards in O(T); the value targets are ``A + V``. ``lam = 0`` gives
+the one-step TD error, ``lam = 1`` the Monte-Carlo ``G_t - V_t``.
+
+Example, eps = 0.2: (ratio 1.5, A = +1) -> -1.2 (clipped); (0.5, +1) -> -0.5;
+(1.5, -1) -> +1.5; (0.5, -1) -> +0.8 (clipped); ratio 1 -> -A.
+
+How this is checked
+-------------------
+The four ratio/sign cases and ratio 1 by hand; the gradient is zero exactly where
+the clip binds, and none flows into ``logp_old`` or ``adv``; the masked mean
+ignores padding; ``ppo_stats`` on hand examples; ``gae`` against a hand-worked
+episode, the TD(0) and Monte-Carlo limits, resets at ``done``, ``last_value``
+bootstrapping; ``ValueError`` for mismatched shapes, ``clip_eps < 0``, an empty
+mask, ``gamma``/``lam`` outside [0, 1]; and the reference on random inputs.
+"""
+
+# Generated from solutions/ex06_ppo.py by `python -m autograder build-course`.
+# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+
+def ppo_clip_loss(
+    logp_new: torch.Tensor,
+    logp_old: torch.Tensor,
+    adv: torch.Tensor,
+    clip_eps: float = 0.2,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """PPO clipped surrogate loss (to minimise).
+
+    Args:
+        logp_new: ``(...)`` log-probs under the current policy (with grad).
+        logp_old: ``(...)`` log-probs under the rollout policy (constant).
+        adv: ``(...)`` advantages (constant).
+        clip_eps: clip range ``eps >= 0``.
+        mask: optional ``(...)`` 0/1 or bool; 1 = real entry.
+
+    Returns:
+        0-d loss ``-mean(min(ratio * A, clamp(ratio, 1-eps, 1+eps) * A))`` over all
+        entries, or over the ``mask == 1`` entries.
+
+    Raises:
+        ValueError: mismatched shapes, ``clip_eps < 0``, no entry to average over.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def ppo_stats(
+    logp_new: torch.Tensor,
+    logp_old: torch.Tensor,
+    adv: torch.Tensor,
+    clip_eps: float = 0.2,
+    mask: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """Trust-region diagnostics of one PPO batch.
+
+    Args:
+        logp_new: ``(...)`` log-probs under the current policy.
+        logp_old: ``(...)`` log-probs under the rollout policy.
+        adv: ``(...)`` advantages (only checked for shape).
+        clip_eps: clip range ``eps >= 0``.
+        mask: optional ``(...)`` 0/1 or bool; 1 = real entry.
+
+    Returns:
+        ``{"clip_fraction": mean(|ratio - 1| > eps), "approx_kl": mean((ratio - 1) - log ratio)}``
+        as Python floats, averaged like the loss.
+
+    Raises:
+        ValueError: as for ``ppo_clip_loss``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def gae(
+    rewards: Sequence[float] | torch.Tensor,
+    values: Sequence[float] | torch.Tensor,
+    dones: Sequence[bool] | torch.Tensor,
+    gamma: float = 0.99,
+    lam: float = 0.95,
+    last_value: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generalised advantage estimates for one trajectory of T steps.
+
+    Args:
+        rewards: ``(T,)`` rewards ``r_t``.
+        values: ``(T,)`` value estimates ``V(s_t)``.
+        dones: ``(T,)`` bool or 0/1; ``done_t`` means the episode ended after step t.
+        gamma: discount factor in [0, 1].
+        lam: GAE lambda in [0, 1].
+        last_value: ``V(s_T)`` for bootstrapping after the last step (0 if it ended).
+
+    Returns:
+        ``(advantages, returns)``: two ``(T,)`` float32 tensors without grad;
+        ``returns = advantages + values``.
+
+    Raises:
+        ValueError: lengths differ, inputs are not 1-D, ``gamma`` or ``lam`` outside [0, 1].
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
