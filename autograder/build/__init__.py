@@ -1,0 +1,1 @@
+"""Generators: everything students and instructors receive is built from ``solutions/``."""
