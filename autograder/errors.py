@@ -7,8 +7,8 @@ student's own traceback frames (never the grader's).
 from __future__ import annotations
 
 
-class StudentProblem(Exception):
-    """Base class: the check could not get a valid answer from the student's code."""
+class Problem:
+    """Mixin for every verdict-carrying failure of student code (see the two bases below)."""
 
     verdict = "error"
 
@@ -27,8 +27,20 @@ class StudentProblem(Exception):
         return "\n".join(lines)
 
 
-class StudentError(StudentProblem):
-    """The student's function raised an exception."""
+class StudentProblem(Problem, BaseException):
+    """The check cannot go on: not implemented, import error, timeout, crash, bad reply.
+
+    A ``BaseException`` on purpose: hypothesis then stops at once instead of
+    shrinking (re-running a hung or missing function hundreds of times), and no
+    ``except Exception`` in a check can swallow it.
+    """
+
+
+class StudentError(Problem, Exception):
+    """The student's function raised an exception on some input.
+
+    An ordinary ``Exception``, so hypothesis shrinks it to a minimal failing input.
+    """
 
     def __init__(self, exc: str, mro: list[str], msg: str, frames: list, where: str) -> None:
         text = f"{where} raised {exc}" + (f": {msg}" if msg else "")
@@ -42,7 +54,7 @@ class StudentError(StudentProblem):
         return name in self.mro
 
 
-class NotImplementedByStudent(StudentError):
+class NotImplementedByStudent(StudentProblem):
     """The stub's ``raise NotImplementedError()`` is still there."""
 
     verdict = "not implemented"

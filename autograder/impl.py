@@ -412,7 +412,7 @@ class _Remote:
         return self.impl._request(req, where=self.name)
 
 
-def _student_error(reply: dict, where: str) -> StudentError:
+def _student_error(reply: dict, where: str) -> StudentError | NotImplementedByStudent:
     exc = str(reply.get("exc", "Exception"))[:100]
     mro = [str(m)[:100] for m in reply.get("mro", [])][:20] if type(reply.get("mro")) is list else [exc]
     msg = str(reply.get("msg", ""))[:2000]
@@ -421,8 +421,6 @@ def _student_error(reply: dict, where: str) -> StudentError:
         for f in reply["tb"][:8]:
             if type(f) is list and len(f) == 4:
                 frames.append([str(f[0])[:120], int(f[1]) if type(f[1]) is int else 0, str(f[2])[:80], str(f[3])[:200]])
-    cls = NotImplementedByStudent if "NotImplementedError" in mro else StudentError
-    err = cls(exc, mro, msg, frames, where)
-    if cls is NotImplementedByStudent:
-        err.message = f"{where}: not implemented"
-    return err
+    if "NotImplementedError" in mro:
+        return NotImplementedByStudent(f"{where}: not implemented", frames)
+    return StudentError(exc, mro, msg, frames, where)

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from autograder import PACKAGE_DIR
-from autograder.errors import StudentProblem
+from autograder.errors import Problem, StudentProblem
 from autograder.impl import Impl, Limits, PlainLauncher, _WorkerState
 from autograder.results import CheckResult, ExerciseResult, RunResult, empty_run
 from autograder.rubric import Rubric, RubricError
@@ -217,11 +217,11 @@ class GraderPlugin:
         terminalreporter.write("\n" + render_table(self.result, details=True) + "\n")
 
 
-def find_problem(exc: BaseException | None, depth: int = 0) -> StudentProblem | None:
-    """The first StudentProblem inside ``exc`` (exception groups, causes, contexts)."""
+def find_problem(exc: BaseException | None, depth: int = 0) -> Problem | None:
+    """The first verdict-carrying problem inside ``exc`` (exception groups, causes, contexts)."""
     if exc is None or depth > 10:
         return None
-    if isinstance(exc, StudentProblem):
+    if isinstance(exc, Problem):
         return exc
     for sub in getattr(exc, "exceptions", ()) or ():
         found = find_problem(sub, depth + 1)

@@ -102,6 +102,41 @@ def scripted_policy(table) -> object:
     return ScriptedPolicy()
 
 
+class Corridor:
+    """A 1 x ``length`` corridor: action 1 moves right, others stay; the last cell ends it.
+
+    A deterministic environment with the grid world's interface (``reset``,
+    ``step``) and rewards (-0.01 per step, 1.0 on entering the end), used to test
+    rollout code independently of the student's own environment.
+    """
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self.actions: list = []
+        self.reset()
+
+    def reset(self) -> tuple[int, int]:
+        self.pos = (0, 0)
+        return self.pos
+
+    def step(self, action):
+        self.actions.append(action)
+        col = self.pos[1] + (1 if int(action) == 1 else 0)
+        self.pos = (0, min(col, self.length - 1))
+        done = self.pos[1] == self.length - 1
+        return self.pos, (1.0 if done else -0.01), done
+
+
+def corridor(length: int) -> Corridor:
+    """A :class:`Corridor` environment."""
+    return Corridor(length)
+
+
+def recorded_actions(env: Corridor) -> list:
+    """The actions a corridor received, as ints (or their type names if not ints)."""
+    return [a if type(a) is int else type(a).__name__ for a in env.actions]
+
+
 def recorded_inputs(policy) -> list:
     """The inputs a scripted policy has seen, in order."""
     return list(policy.inputs)
@@ -151,6 +186,8 @@ PROBES = {
     "mlp": mlp,
     "scripted_policy": scripted_policy,
     "recorded_inputs": recorded_inputs,
+    "corridor": corridor,
+    "recorded_actions": recorded_actions,
     "optimizer": optimizer,
     "log_probs": log_probs,
     "parameters": parameters,

@@ -1,0 +1,108 @@
+"""Exercise 10 - GRPO: group-relative advantages without a value network.
+
+The idea
+--------
+PPO needs a learned value function to say whether a reward was better than
+expected. GRPO (DeepSeekMath) gets the baseline from the samples themselves:
+draw G completions of the **same prompt**, score each one, and compare every
+completion with its own group,
+
+    A_i = (r_i - mean(r_group)) / (std(r_group) + eps)
+
+with the unbiased std (divide by G - 1, as TRL) and ``eps = 1e-4``. Completions
+of one prompt sit next to each other in the batch, so the groups are
+``rewards.view(-1, G)``: rows are prompts. A group where every completion scored
+the same carries no signal and gets zeros (also for ``G = 1``). Dividing by the
+std makes easy and hard prompts weigh the same; Dr. GRPO argues that this biases
+learning and drops it: ``scale=False`` gives ``A_i = r_i - mean(r_group)``.
+
+Every token of completion i gets the same advantage ``A_i``. The loss is PPO's
+clipped surrogate per token, plus a k3 KL penalty towards the reference model:
+
+    loss_t = -min(ratio_t * A_i, clamp(ratio_t, 1 - eps, 1 + eps) * A_i)
+             + kl_coef * (exp(ref_t - logp_t) - (ref_t - logp_t) - 1)
+
+averaged first over the real tokens of each completion, then over completions
+(the original "grpo" aggregation): a 1-token answer weighs as much as a
+1000-token one. Per-token losses ``[[1, 1, 1, 1], [2, pad, pad, pad]]`` give
+``(1 + 2) / 2 = 1.5``, not ``6 / 5 = 1.2`` (token mean) nor ``6 / 8`` (padding
+counted). Padded positions may hold anything - even inf - and must reach neither
+the value nor the gradient. Multiplying by the mask is not enough
+(``inf * 0 = nan``), so padding is replaced with ``torch.where`` before any
+arithmetic.
+
+Reference: rewards ``[1,0,0,0 | 1,1,1,1 | 0,0,1,1]``, G = 4 ->
+``[1.4997, -0.4999, -0.4999, -0.4999 | 0, 0, 0, 0 | -0.8659, -0.8659, 0.8659, 0.8659]``.
+
+How this is checked
+-------------------
+The reference advantages, ``scale=False``, all-equal and singleton groups, the
+contiguous layout (``view(-1, G)``, not ``view(G, -1)``), invariance to
+``10 * r + 3``, ``ValueError`` when ``N % G != 0``; the 1.5 aggregation case with
+large and infinite values in the padding; ratio 1 with ``kl_coef = 0`` gives
+``-mean(A)``; gradients flow only into ``logp`` and are zero on padding; the KL term
+is 0 when ``logp == ref_logp``; and the reference on random batches.
+"""
+
+# Generated from solutions/ex10_grpo.py by `python -m autograder build-course`.
+# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+
+def group_advantages(
+    rewards: Sequence[float] | torch.Tensor,
+    group_size: int,
+    eps: float = 1e-4,
+    scale: bool = True,
+) -> torch.Tensor:
+    """Group-relative advantages for contiguous groups of ``group_size`` completions.
+
+    Args:
+        rewards: ``(N,)`` one reward per completion, ``N = num_prompts * group_size``.
+        group_size: completions per prompt ``G >= 1``.
+        eps: added to the group std (>= 0).
+        scale: divide by ``std + eps`` (GRPO); ``False`` only subtracts the mean (Dr. GRPO).
+
+    Returns:
+        ``(N,)`` float32 advantages without grad; zeros for all-equal groups and ``G = 1``.
+
+    Raises:
+        ValueError: ``group_size`` is not a positive int, ``N % group_size != 0``, or ``eps < 0``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def grpo_loss(
+    logp: torch.Tensor,
+    logp_old: torch.Tensor,
+    ref_logp: torch.Tensor,
+    adv: torch.Tensor,
+    mask: torch.Tensor,
+    clip_eps: float = 0.2,
+    kl_coef: float = 0.0,
+) -> torch.Tensor:
+    """GRPO loss: clipped surrogate plus k3 KL, mean over each sequence's real tokens, then over sequences.
+
+    Args:
+        logp: ``(B, T)`` log-probs of the sampled tokens under the current policy (with grad).
+        logp_old: ``(B, T)`` log-probs under the sampling policy (constant).
+        ref_logp: ``(B, T)`` log-probs under the reference model (constant).
+        adv: ``(B,)`` one advantage per completion (constant).
+        mask: ``(B, T)`` 0/1 or bool, 1 = real token.
+        clip_eps: clip range ``eps >= 0``.
+        kl_coef: weight of the k3 penalty (>= 0).
+
+    Returns:
+        0-d loss tensor; padding affects neither its value nor its gradient.
+
+    Raises:
+        ValueError: mismatched shapes, a mask that is not 0/1, a row without a real
+            token, ``clip_eps < 0`` or ``kl_coef < 0``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
