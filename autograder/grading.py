@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,15 @@ def grade(
     Returns:
         The parent-side outcome of every expected check.
     """
-    plugin = GraderPlugin(Path(submission), mode="grading", launcher=launcher, exercises=exercises, limits=limits)
+    snapshot = launcher.prepare(Path(submission)) if hasattr(launcher, "prepare") else None
+    plugin = GraderPlugin(
+        Path(submission),
+        mode="grading",
+        launcher=launcher,
+        exercises=exercises,
+        limits=limits,
+        worker_dir=snapshot,
+    )
     args = [
         str(CHECKS_DIR),
         "-c",
@@ -66,6 +75,8 @@ def grade(
             pytest.main(args, plugins=[plugin])
     finally:
         os.chdir(cwd)
+        if snapshot is not None:
+            shutil.rmtree(snapshot, ignore_errors=True)
     if plugin.result is None:
         raise RuntimeError(f"grading did not finish; pytest said:\n{sink.getvalue()[-2000:]}")
     # Exercises whose module is missing are never collected: add them as failed.

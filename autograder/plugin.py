@@ -78,8 +78,10 @@ class GraderPlugin:
         launcher=None,
         exercises: list[str] | None = None,
         limits: Limits | None = None,
+        worker_dir: Path | None = None,
     ) -> None:
         self.impl_dir = Path(impl_dir).resolve()
+        self.worker_dir = Path(worker_dir) if worker_dir else self.impl_dir  # what workers import
         self.mode = mode
         self.launcher = launcher or PlainLauncher()
         self.limits = limits or Limits()
@@ -134,7 +136,7 @@ class GraderPlugin:
         for name in self.collected:  # start the workers now, in parallel, while checks begin
             if (self.impl_dir / f"{name}.py").is_file():
                 try:
-                    self.state_for(name).start(self.impl_dir, self.launcher, self.limits)
+                    self.state_for(name).start(self.worker_dir, self.launcher, self.limits)
                 except StudentProblem:
                     pass
 
@@ -151,7 +153,7 @@ class GraderPlugin:
         return self.states[exercise]
 
     def impl_for(self, exercise: str) -> Impl:
-        return Impl(self.impl_dir, exercise, self.launcher, self.limits, _shared=self.state_for(exercise))
+        return Impl(self.worker_dir, exercise, self.launcher, self.limits, _shared=self.state_for(exercise))
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         if self.owns(item):

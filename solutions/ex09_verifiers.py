@@ -70,16 +70,21 @@ def extract_answer(completion: str | None) -> str | None:
     if "####" in completion:
         tail = completion.rsplit("####", 1)[1].strip()
         return tail.split("\n", 1)[0].strip()  # the rest of the answer line
-    # Try the \boxed{ occurrences from the last one back; return the first that closes.
-    for match in reversed(list(re.finditer(r"\\boxed\s*\{", completion))):
-        depth, start = 1, match.end()
-        for i in range(start, len(completion)):
-            if completion[i] == "{":
-                depth += 1
-            elif completion[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    return completion[start:i].strip()
+    starts = [m.end() for m in re.finditer(r"\\boxed\s*\{", completion)]  # just after each "{"
+    if not starts:
+        return None
+    # One pass pairs every "{" with its "}" (a stack), so this stays O(n) even for
+    # thousands of unclosed \boxed{ - rescanning from each of them would be O(n^2).
+    closing, stack = {}, []
+    for m in re.finditer(r"[{}]", completion):
+        if m.group() == "{":
+            stack.append(m.start())
+        elif stack:
+            closing[stack.pop()] = m.start()
+    for start in reversed(starts):  # the last \boxed{...} that is closed
+        end = closing.get(start - 1)
+        if end is not None:
+            return completion[start:end].strip()
     return None
     ### END SOLUTION
 

@@ -82,7 +82,7 @@ def group_advantages(
         raise ValueError(f"len(rewards) = {r.numel()} is not a multiple of group_size = {G}")
     groups = r.view(-1, G)  # (num_prompts, G), one row per prompt
     centred = groups - groups.mean(dim=1, keepdim=True)  # (num_prompts, G)
-    if scale and G > 1:
+    if scale and G > 1 and groups.numel() > 0:
         std = groups.std(dim=1, keepdim=True, correction=1)  # (num_prompts, 1), unbiased
         centred = centred / (std + eps)
     # No signal in a group whose rewards are all equal (also G == 1): exactly 0,

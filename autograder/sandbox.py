@@ -1,0 +1,278 @@
+"""Authoritative workers: bubblewrap + prlimit + a dedicated unprivileged uid.
+
+The worker runs as::
+
+    prlimit --data --cpu --fsize --nofile --core --nproc --
+      bwrap --unshare-{pid,net,ipc,uts,cgroup} --die-with-parent --new-session --clearenv
+            <read-only: /usr, the Python runtime, the venv, the worker code, the submission>
+            --tmpfs /tmp --proc /proc --dev /dev
+        setpriv --reuid UID --regid GID --clear-groups --no-new-privs   (when run as root)
+          python -I -B /rt/main.py --submission /submission --fds R W
+
+Nothing else of the host is visible: not the grader's checks, not ``solutions/``,
+not the gradebook, not other submissions. There is no network. Killing the
+process group (or the grader dying) kills the whole PID namespace, daemons
+included. As root, bwrap mounts as root and ``setpriv`` then drops to the
+sandbox uid, so RLIMIT_NPROC applies and no file of the host is writable. As an
+ordinary user, bwrap uses a user namespace instead.
+
+Where bubblewrap is missing or blocked (macOS, Windows, containers without user
+namespaces) :func:`choose_launcher` falls back to a plain subprocess and the
+reports say "UNSANDBOXED".
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from autograder.impl import WORKER_DIR, PlainLauncher
+
+SANDBOX_USER = "rl4llm-sbx"
+UNSANDBOXED = "UNSANDBOXED: bubblewrap is not available; student code ran as a plain subprocess"
+
+
+@dataclass(frozen=True)
+class ResourceLimits:
+    """rlimits applied to every sandboxed worker (see notes/security.md)."""
+
+    data_bytes: int = 2 * 1024**3  # RLIMIT_DATA: a clean MemoryError (RLIMIT_AS breaks torch)
+    cpu_seconds: int = 300  # RLIMIT_CPU per worker: all checks of one exercise
+    file_bytes: int = 16 * 1024**2  # RLIMIT_FSIZE: logs and /tmp files
+    open_files: int = 256  # RLIMIT_NOFILE
+    processes: int = 64  # RLIMIT_NPROC for the sandbox uid (threads count too)
+
+    def prlimit_args(self) -> list[str]:
+        return [
+            "prlimit",
+            f"--data={self.data_bytes}",
+            f"--cpu={self.cpu_seconds}",
+            f"--fsize={self.file_bytes}",
+            f"--nofile={self.open_files}",
+            "--core=0",
+            f"--nproc={self.processes}",
+            "--",
+        ]
+
+
+def ensure_sandbox_user(name: str = SANDBOX_USER) -> tuple[int, int] | None:
+    """The (uid, gid) of the dedicated sandbox user, creating it if we are root."""
+    try:
+        pw = pwd.getpwnam(name)
+        return pw.pw_uid, pw.pw_gid
+    except KeyError:
+        pass
+    if os.geteuid() != 0 or shutil.which("useradd") is None:
+        return None
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+        check=False,
+        capture_output=True,
+    )
+    try:
+        pw = pwd.getpwnam(name)
+        return pw.pw_uid, pw.pw_gid
+    except KeyError:
+        return None
+
+
+def _mkdirs(paths: list[str]) -> list[str]:
+    """bwrap creates missing parents as 0700; create them 0755 so the sandbox uid can pass."""
+    args: list[str] = []
+    seen: set[str] = set()
+    for p in paths:
+        for parent in reversed(PurePosixPath(p).parents):
+            s = str(parent)
+            if s in ("/", *seen):
+                continue
+            seen.add(s)
+            args += ["--perms", "0755", "--dir", s]
+    return args
+
+
+class SandboxLauncher:
+    """Starts workers inside bubblewrap (see the module docstring)."""
+
+    sandboxed = True
+    name = "bubblewrap sandbox"
+
+    def __init__(self, limits: ResourceLimits | None = None) -> None:
+        self.limits = limits or ResourceLimits()
+        self.bwrap = shutil.which("bwrap")
+        self.is_root = os.geteuid() == 0
+        self.ids = ensure_sandbox_user() if self.is_root else None
+        if self.is_root and self.ids is None:
+            raise RuntimeError(f"cannot create the sandbox user {SANDBOX_USER!r}")
+        self.python = Path(sys.executable).absolute()
+        runtime = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+        real = Path(os.path.realpath(sys.executable))
+        if not any(real.is_relative_to(r) for r in runtime):
+            runtime.add(real.parent.parent)
+        self.runtime = sorted({r for r in runtime if not str(r).startswith(("/usr/", "/tmp"))} - {Path("/usr")})
+
+    def command(self, submission: Path, fds: tuple[int, int]) -> list[str]:
+        binds = [str(r) for r in self.runtime]
+        cmd = [
+            *self.limits.prlimit_args(),
+            self.bwrap or "bwrap",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            *([] if self.is_root else ["--unshare-user"]),
+            "--die-with-parent",
+            "--new-session",
+            "--clearenv",
+            "--perms",
+            "1777",
+            "--tmpfs",
+            "/tmp",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            *_mkdirs(binds),
+        ]
+        for b in binds:
+            cmd += ["--ro-bind", b, b]
+        if os.path.exists("/etc/ld.so.cache"):
+            cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        cmd += [
+            "--ro-bind",
+            str(WORKER_DIR),
+            "/rt",
+            "--ro-bind",
+            str(submission),
+            "/submission",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--chdir",
+            "/tmp",
+        ]
+        for key, value in sandbox_env().items():
+            cmd += ["--setenv", key, value]
+        if self.is_root:
+            uid, gid = self.ids
+            cmd += [
+                "setpriv",
+                f"--reuid={uid}",
+                f"--regid={gid}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
+            ]
+        cmd += [str(self.python), "-I", "-B", "/rt/main.py", "--submission", "/submission"]
+        cmd += ["--fds", str(fds[0]), str(fds[1])]
+        return cmd
+
+    def env(self, home: str) -> dict[str, str]:
+        return {"PATH": os.environ.get("PATH", os.defpath), "LC_ALL": "C.UTF-8"}
+
+    def popen_kwargs(self) -> dict:
+        return {}
+
+    def prepare(self, submission: Path) -> Path:
+        """A private, read-only-for-the-sandbox snapshot of the submission's files."""
+        return snapshot(submission)
+
+
+def sandbox_env() -> dict[str, str]:
+    return {
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "PATH": "/usr/bin:/bin",
+        "LC_ALL": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def snapshot(submission: Path) -> Path:
+    """Copy the submission's regular files (no symlinks, no special files) into a fresh dir.
+
+    Directories are 0755 and files 0644, owned by the grader: the sandbox uid can
+    read but never modify them, and nothing the student links to outside the
+    folder comes along.
+    """
+    dst = Path(tempfile.mkdtemp(prefix="rl4llm-sub-"))
+    os.chmod(dst, 0o755)
+    for root, dirs, files in os.walk(submission, followlinks=False):
+        rel = Path(root).relative_to(submission)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for d in dirs:
+            (dst / rel / d).mkdir(mode=0o755, exist_ok=True)
+            os.chmod(dst / rel / d, 0o755)
+        for f in files:
+            src = Path(root) / f
+            if src.is_symlink() or not src.is_file():
+                continue
+            shutil.copyfile(src, dst / rel / f)
+            os.chmod(dst / rel / f, 0o644)
+    return dst
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap_works() -> tuple[bool, str]:
+    """Whether a trivial sandbox starts here (bwrap present and not blocked)."""
+    if shutil.which("bwrap") is None:
+        return False, "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    if shutil.which("prlimit") is None:
+        return False, "prlimit is not installed (util-linux)"
+    try:
+        launcher = SandboxLauncher()
+    except RuntimeError as exc:
+        return False, str(exc)
+    probe = tempfile.mkdtemp(prefix="rl4llm-probe-")
+    os.chmod(probe, 0o755)
+    try:
+        cmd = launcher.command(Path(probe), (0, 1))
+        cut = cmd.index(str(launcher.python))
+        cmd = [*cmd[:cut], str(launcher.python), "-I", "-c", "import sys; sys.exit(0)"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=launcher.env(probe))
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"bwrap failed to start: {exc}"
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+    if proc.returncode != 0:
+        return False, f"bwrap failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}"
+    return True, "ok"
+
+
+def choose_launcher(require_sandbox: bool = False):
+    """The sandbox if it works here, else the plain launcher (or an error if required).
+
+    Returns:
+        ``(launcher, note)`` where ``note`` is "" or the loud UNSANDBOXED warning.
+
+    Raises:
+        RuntimeError: ``require_sandbox`` is set and the sandbox is unavailable.
+    """
+    ok, why = bwrap_works()
+    if ok:
+        return SandboxLauncher(), ""
+    if require_sandbox:
+        raise RuntimeError(f"--require-sandbox: the sandbox is unavailable: {why}")
+    return PlainLauncher(), f"{UNSANDBOXED} ({why})"
