@@ -26,3 +26,18 @@ def impl(request: pytest.FixtureRequest) -> Impl:
 def ref(request: pytest.FixtureRequest):
     """The reference module of this check file's exercise, loaded in the grader process."""
     return _reference.reference(exercise_of(request.module.__file__))
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest):
+    """A numpy Generator seeded from the run's seed and the check's id.
+
+    In authoritative grading the run seed is secret (one per run, logged for the
+    instructor), so hidden checks draw inputs nobody could have predicted.
+    """
+    import zlib
+
+    import numpy as np
+
+    plugin = request.config.stash[KEY]
+    return np.random.default_rng([plugin.seed, zlib.crc32(request.node.nodeid.encode())])

@@ -29,6 +29,7 @@ def grade(
     limits: Limits | None = None,
     quiet: bool = True,
     extra_args: list[str] | None = None,
+    seed: int | None = None,
 ) -> RunResult:
     """Grade ``submission`` (a folder laid out like ``course/``).
 
@@ -49,6 +50,7 @@ def grade(
         exercises=exercises,
         limits=limits,
         worker_dir=snapshot,
+        seed=seed,
     )
     args = [
         str(CHECKS_DIR),
@@ -65,6 +67,7 @@ def grade(
         "-q",
         "-W",
         "ignore",
+        *(["--hypothesis-seed", str(seed)] if seed is not None else []),
         *(extra_args or []),
     ]
     sink = io.StringIO()

@@ -79,6 +79,7 @@ class GraderPlugin:
         exercises: list[str] | None = None,
         limits: Limits | None = None,
         worker_dir: Path | None = None,
+        seed: int | None = None,
     ) -> None:
         self.impl_dir = Path(impl_dir).resolve()
         self.worker_dir = Path(worker_dir) if worker_dir else self.impl_dir  # what workers import
@@ -92,10 +93,14 @@ class GraderPlugin:
         self.outcomes: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.result: RunResult | None = None
         self.started = time.monotonic()
+        self.seed = seed if seed is not None else 0
+        self.hidden: set[tuple[str, str]] = set()
+        self.notes: list[str] = []
 
     # -- configuration -----------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[KEY] = self
+        config.addinivalue_line("markers", "hidden: graded only by the authoritative grader")
         config.pluginmanager.import_plugin("autograder.fixtures")
         config.option.tbstyle = "no"  # our own one-line verdicts replace tracebacks
         config.option.reportchars = ""
@@ -113,6 +118,14 @@ class GraderPlugin:
         return pytest.Module.from_parent(parent, path=CHECKS_DIR / f"{name}.py")
 
     def pytest_collection_modifyitems(self, session, config, items: list[pytest.Item]) -> None:
+        for item in items:
+            if self.owns(item) and item.get_closest_marker("hidden"):
+                self.hidden.add((exercise_of(item.path), getattr(item, "originalname", None) or item.name))
+        if self.mode != "grading":  # hidden checks run only in authoritative grading
+            hidden = [i for i in items if self.owns(i) and i.get_closest_marker("hidden")]
+            if hidden:
+                config.hook.pytest_deselected(items=hidden)
+                items[:] = [i for i in items if i not in hidden]
         ours = [i for i in items if self.owns(i)]
         names = list(dict.fromkeys(exercise_of(i.path) for i in ours))
         if self.only is not None:
@@ -125,6 +138,8 @@ class GraderPlugin:
         for name in names:
             have = {getattr(i, "originalname", None) or i.name for i in ours if exercise_of(i.path) == name}
             missing = set(self.rubric.exercises[name].points) - have
+            if self.mode != "grading":
+                missing -= self.hidden_ids(name)
             if missing:
                 raise RubricError(f"rubric.toml gives points to checks that do not exist: {name}::{sorted(missing)}")
         self.collected = names
@@ -139,6 +154,10 @@ class GraderPlugin:
                     self.state_for(name).start(self.worker_dir, self.launcher, self.limits)
                 except StudentProblem:
                     pass
+
+    def hidden_ids(self, exercise: str) -> set[str]:
+        """Check ids of ``exercise`` that are hidden (seen at collection)."""
+        return {c for e, c in self.hidden if e == exercise}
 
     def owns(self, item: pytest.Item) -> bool:
         try:
@@ -187,7 +206,12 @@ class GraderPlugin:
 
     def build_result(self) -> RunResult:
         run = empty_run(self.rubric, self.collected)
+        hidden_points = 0.0
         for name, ex in run.items():
+            if self.mode != "grading":
+                hidden = self.hidden_ids(name)
+                hidden_points += sum(c.max_points for c in ex.checks if c.check in hidden)
+                ex.checks = [c for c in ex.checks if c.check not in hidden]
             path = self.impl_dir / f"{name}.py"
             problem = self.states[name].import_errors.get(name) if name in self.states else None
             if not path.exists():
@@ -195,6 +219,7 @@ class GraderPlugin:
             elif problem is not None:
                 ex.problem = problem.message
             for check in ex.checks:
+                check.hidden = (name, check.check) in self.hidden
                 outcomes = self.outcomes.get((name, check.check), [])
                 if not outcomes:
                     check.verdict = "missing file" if not path.exists() else "not run"
@@ -203,11 +228,16 @@ class GraderPlugin:
                 bad = [o for o in outcomes if o[0] != "passed"]
                 check.passed = not bad
                 check.verdict, check.output = bad[0] if bad else ("passed", "")
+        notes = list(self.notes)
+        if hidden_points:
+            notes.append(f"(+ {hidden_points:g} points in hidden checks, graded only when you submit)")
         return RunResult(
             list(run.values()),
             submission=str(self.impl_dir),
             mode=self.mode,
             sandbox=getattr(self.launcher, "name", ""),
+            seed=self.seed if self.mode == "grading" else None,
+            notes=notes,
             duration=time.monotonic() - self.started,
         )
 

@@ -20,6 +20,17 @@ def _pts(x: float) -> str:
     return f"{x:g}"
 
 
+def student_output(c) -> str:
+    """What a student may see of a check's outcome (hidden checks: pass/fail only)."""
+    if c.hidden:
+        return "hidden check: passed" if c.passed else f"hidden check: failed ({c.verdict})"
+    if c.verdict == "passed":
+        return "passed"
+    if c.verdict == "failed":
+        return c.output
+    return f"{c.verdict}: {c.output}" if c.output else c.verdict
+
+
 def render_table(run: RunResult, details: bool = True) -> str:
     """The score table, with one line per check when ``details`` is set."""
     lines: list[str] = []
@@ -31,9 +42,11 @@ def render_table(run: RunResult, details: bool = True) -> str:
             for c in ex.checks:
                 mark = MARK.get(c.verdict, "FAIL")
                 tail = "" if c.verdict in ("passed", "failed") else f" - {c.verdict}"
-                lines.append(f"  {mark}  {c.title}{tail}  [{_pts(c.score)}/{_pts(c.max_points)}]")
-                if c.verdict not in ("passed", "not implemented", "missing file") and c.output and not ex.problem:
-                    for out in c.output.splitlines()[:12]:
+                hidden = " (hidden)" if c.hidden else ""
+                lines.append(f"  {mark}  {c.title}{hidden}{tail}  [{_pts(c.score)}/{_pts(c.max_points)}]")
+                shown = c.output if not c.hidden else ""
+                if c.verdict not in ("passed", "not implemented", "missing file") and shown and not ex.problem:
+                    for out in shown.splitlines()[:12]:
                         lines.append(f"        {out}")
             lines.append("")
     width = max([len(e.name) for e in run.exercises] + [8])
@@ -62,26 +75,39 @@ def gradescope(run: RunResult) -> dict:
     tests = []
     for ex in run.exercises:
         for c in ex.checks:
-            output = c.output if c.verdict != "passed" else "passed"
-            if c.verdict not in ("passed", "failed"):
-                output = f"{c.verdict}: {output}" if output else c.verdict
-            tests.append(
-                {
-                    "name": f"{ex.name}: {c.title}",
-                    "score": c.score,
-                    "max_score": c.max_points,
-                    "status": "passed" if c.passed else "failed",
-                    "output": output,
-                    "visibility": "visible",
-                }
-            )
-    notes = list(run.notes)
+            test = {
+                "name": f"{ex.name}: {c.title}",
+                "score": c.score,
+                "max_score": c.max_points,
+                "status": "passed" if c.passed else "failed",
+                "output": student_output(c),
+                "visibility": "after_published" if c.hidden else "visible",
+            }
+            if c.hidden and not c.passed:
+                test["extra_data"] = {"instructor_output": c.output}  # stored, never shown
+            tests.append(test)
     return {
         "score": run.score,
         "execution_time": round(run.duration, 2),
-        "output": "\n".join([classroom_line(run), *notes]),
+        "output": "\n".join([classroom_line(run), *run.notes]),
+        "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"submission": run.submission, "mode": run.mode, "sandbox": run.sandbox},
+        "extra_data": {
+            "submission": run.submission,
+            "mode": run.mode,
+            "sandbox": run.sandbox,
+            "seed": run.seed,
+        },
+    }
+
+
+def failure_results(message: str) -> dict:
+    """``results.json`` for a run that could not grade at all (always written)."""
+    return {
+        "score": 0.0,
+        "output": f"The autograder could not grade this submission: {message}",
+        "tests": [],
+        "extra_data": {"catastrophic": True},
     }
 
 

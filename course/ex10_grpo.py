@@ -86,7 +86,7 @@ def grpo_loss(
     clip_eps: float = 0.2,
     kl_coef: float = 0.0,
 ) -> torch.Tensor:
-    """GRPO loss: clipped surrogate plus k3 KL, mean over each sequence's real tokens, then over sequences.
+    """GRPO loss: clipped surrogate + k3 KL; mean over real tokens per sequence, then sequences.
 
     Args:
         logp: ``(B, T)`` log-probs of the sampled tokens under the current policy (with grad).

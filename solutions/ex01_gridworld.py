@@ -107,7 +107,9 @@ class SimpleGridWorld:
             raise ValueError(f"state must be a (row, col) pair, got {state!r}") from None
         for v in (r, c):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < self.size:
-                raise ValueError(f"state must be inside the {self.size}x{self.size} grid, got {state!r}")
+                raise ValueError(
+                    f"state must be inside the {self.size}x{self.size} grid, got {state!r}"
+                )
         r, c, a = int(r), int(c), int(action)
         if (r, c) == self.goal:
             return self.goal, 0.0, True

@@ -43,7 +43,9 @@ import numpy as np
 import torch
 
 
-def discounted_returns(rewards: Sequence[float] | np.ndarray | torch.Tensor, gamma: float) -> torch.Tensor:
+def discounted_returns(
+    rewards: Sequence[float] | np.ndarray | torch.Tensor, gamma: float
+) -> torch.Tensor:
     """Reward-to-go ``G_t = r_t + gamma * G_{t+1}`` for every step of one episode.
 
     Args:

@@ -160,7 +160,9 @@ def train_bandit(
         optimizer.step()
         if episode % eval_every == 0:
             with torch.no_grad():
-                states = torch.tensor([[rng.random(), rng.random()] for _ in range(100)])  # (100, 2)
+                states = torch.tensor(
+                    [[rng.random(), rng.random()] for _ in range(100)]
+                )  # (100, 2)
                 greedy = policy(states).argmax(dim=-1)  # (100,)
             curve.append(float((greedy == target_action).float().mean()))
     return curve

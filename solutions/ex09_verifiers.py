@@ -154,7 +154,7 @@ def math_reward(completion: str | None, gold: str) -> float:
 
 
 def format_reward(completion: str | None) -> float:
-    """1.0 iff the completion is ``<think>...</think><answer>...</answer>`` (whitespace allowed around).
+    """1.0 iff the completion is ``<think>...</think><answer>...</answer>``, up to whitespace.
 
     Args:
         completion: model output (``None`` is allowed).
