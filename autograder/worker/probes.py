@@ -127,6 +127,44 @@ class Corridor:
         return self.pos, (1.0 if done else -0.01), done
 
 
+class GridModel:
+    """The grid world's dynamics from SPEC.md as a model: ``size``, ``goal``, ``transition``.
+
+    Lets the Bellman checks (ex05) run without depending on the student's ex01:
+    ``transition((row, col), action)`` returns ``((row, col), reward, done)`` with
+    walls clamping, -0.01 per step, 1.0 on entering the goal and an absorbing goal
+    (``(goal, 0.0, True)``). It records how many times it was called.
+    """
+
+    UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
+
+    def __init__(self, size: int) -> None:
+        self.size = int(size)
+        self.goal = (self.size - 1, self.size - 1)
+        self.calls = 0
+
+    def transition(self, state, action):
+        self.calls += 1
+        r, c = int(state[0]), int(state[1])
+        if not (0 <= r < self.size and 0 <= c < self.size) or int(action) not in (0, 1, 2, 3):
+            raise ValueError(f"bad state {state!r} or action {action!r}")
+        if (r, c) == self.goal:
+            return self.goal, 0.0, True
+        dr, dc = ((-1, 0), (0, 1), (1, 0), (0, -1))[int(action)]
+        nr, nc = min(max(r + dr, 0), self.size - 1), min(max(c + dc, 0), self.size - 1)
+        done = (nr, nc) == self.goal
+        return (nr, nc), (1.0 if done else -0.01), done
+
+    def reset(self):
+        self.pos = (0, 0)
+        return self.pos
+
+
+def grid_model(size: int) -> GridModel:
+    """A :class:`GridModel` of a ``size x size`` grid."""
+    return GridModel(size)
+
+
 def corridor(length: int) -> Corridor:
     """A :class:`Corridor` environment."""
     return Corridor(length)
@@ -187,6 +225,7 @@ PROBES = {
     "scripted_policy": scripted_policy,
     "recorded_inputs": recorded_inputs,
     "corridor": corridor,
+    "grid_model": grid_model,
     "recorded_actions": recorded_actions,
     "optimizer": optimizer,
     "log_probs": log_probs,
