@@ -15,6 +15,7 @@ The score comes only from parent-side outcomes of the *expected* set of checks
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 
@@ -107,7 +108,7 @@ class GraderPlugin:
         settings.load_profile("grading" if self.mode == "grading" else "student")
 
     # -- collection ----------------------------------------------------------------
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector):
+    def _check_module(self, file_path: Path, parent: pytest.Collector):
         if self.mode != "student" or file_path.suffix != ".py":
             return None
         if file_path.parent.resolve() != self.impl_dir:
@@ -115,7 +116,19 @@ class GraderPlugin:
         name = file_path.stem
         if name not in self.rubric.exercises or not (CHECKS_DIR / f"{name}.py").is_file():
             return None
-        return pytest.Module.from_parent(parent, path=CHECKS_DIR / f"{name}.py")
+        return CheckModule.from_parent(parent, path=file_path)
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector):
+        # `pytest course/`: each exercise file of the student's folder stands for its checks.
+        # A file named on the command line goes through pytest_pycollect_makemodule instead.
+        if parent.session.isinitpath(file_path):
+            return None
+        return self._check_module(file_path, parent)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makemodule(self, module_path: Path, parent: pytest.Collector):
+        # `pytest course/ex02_returns.py`: never import the student's file here.
+        return self._check_module(module_path, parent)
 
     def pytest_collection_modifyitems(self, session, config, items: list[pytest.Item]) -> None:
         for item in items:
@@ -160,6 +173,8 @@ class GraderPlugin:
         return {c for e, c in self.hidden if e == exercise}
 
     def owns(self, item: pytest.Item) -> bool:
+        if isinstance(item.getparent(pytest.Module), CheckModule):
+            return True
         try:
             return Path(item.path).resolve().parent == CHECKS_DIR
         except (OSError, AttributeError):
@@ -247,6 +262,18 @@ class GraderPlugin:
         from autograder.report import render_table
 
         terminalreporter.write("\n" + render_table(self.result, details=True) + "\n")
+
+
+class CheckModule(pytest.Module):
+    """The checks of one exercise, collected in place of the student's file of that name.
+
+    Its path is the student's ``course/exNN_*.py`` (so node ids and ``pytest
+    course/ex02_returns.py`` read naturally), but its code is
+    ``autograder.checks.exNN_*``: the student's file is never imported by pytest.
+    """
+
+    def _getobj(self):
+        return importlib.import_module(f"autograder.checks.{self.path.stem}")
 
 
 def find_problem(exc: BaseException | None, depth: int = 0) -> Problem | None:
