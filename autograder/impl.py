@@ -98,6 +98,8 @@ class WorkerProcess:
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         self.log = open(os.path.join(self.home, "worker.log"), "w+b")  # noqa: SIM115
+        # Absolute: the worker starts in its own home directory, so a relative path would not be found.
+        submission = Path(submission).resolve()
         self.proc = subprocess.Popen(
             launcher.command(submission, (req_r, rep_w)),
             pass_fds=(req_r, rep_w),

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, settings
 from autograder import PACKAGE_DIR
 from autograder.errors import Problem, StudentProblem
 from autograder.impl import Impl, Limits, PlainLauncher, _WorkerState
-from autograder.results import CheckResult, ExerciseResult, RunResult, empty_run
+from autograder.results import ON_SUBMISSION, CheckResult, ExerciseResult, RunResult, empty_run
 from autograder.rubric import Rubric, RubricError
 
 CHECKS_DIR = PACKAGE_DIR / "checks"
@@ -246,6 +246,13 @@ class GraderPlugin:
         notes = list(self.notes)
         if hidden_points:
             notes.append(f"(+ {hidden_points:g} points in hidden checks, graded only when you submit)")
+        checks = [c for ex in run.values() for c in ex.checks]
+        later = sum(c.max_points for c in checks if c.verdict == ON_SUBMISSION and not c.manual)
+        if later:
+            notes.append(f"(+ {later:g} points in answers graded when you submit)")
+        manual = sum(c.max_points for c in checks if c.manual)
+        if manual:
+            notes.append(f"(+ {manual:g} points in explanations that a person grades)")
         return RunResult(
             list(run.values()),
             submission=str(self.impl_dir),

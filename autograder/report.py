@@ -7,13 +7,17 @@ import os
 import tempfile
 from pathlib import Path
 
-from autograder.results import RunResult
+from autograder.results import MANUAL, ON_SUBMISSION, PENDING, RunResult
 
 MARK = {
     "passed": "PASS",
     "failed": "FAIL",
     "not implemented": "TODO",
+    "not answered": "TODO",
+    MANUAL: "HAND",
+    ON_SUBMISSION: "WAIT",
 }
+TODO = ("not implemented", "not answered")
 
 
 def _pts(x: float) -> str:
@@ -43,7 +47,8 @@ def render_table(run: RunResult, details: bool = True) -> str:
                 mark = MARK.get(c.verdict, "FAIL")
                 tail = "" if c.verdict in ("passed", "failed") else f" - {c.verdict}"
                 hidden = " (hidden)" if c.hidden else ""
-                lines.append(f"  {mark}  {c.title}{hidden}{tail}  [{_pts(c.score)}/{_pts(c.max_points)}]")
+                got = "?" if c.verdict in PENDING else _pts(c.score)  # "?": decided later or by hand
+                lines.append(f"  {mark}  {c.title}{hidden}{tail}  [{got}/{_pts(c.max_points)}]")
                 shown = c.output if not c.hidden else ""
                 if c.verdict not in ("passed", "not implemented", "missing file") and shown and not ex.problem:
                     for out in shown.splitlines()[:12]:
@@ -54,7 +59,7 @@ def render_table(run: RunResult, details: bool = True) -> str:
     lines += ["=" * len(header), header, "-" * len(header)]
     for ex in run.exercises:
         passed = f"{ex.count('passed')}/{len(ex.checks)}"
-        todo = str(ex.count("not implemented"))
+        todo = str(sum(ex.count(v) for v in TODO))
         lines.append(f"{ex.name:<{width}}  {passed:>7}  {todo:>5}  {_pts(ex.score) + '/' + _pts(ex.max_points):>9}")
     lines.append("-" * len(header))
     total = f"{_pts(run.score)}/{_pts(run.max_points)}"
@@ -75,6 +80,9 @@ def gradescope(run: RunResult) -> dict:
     tests = []
     for ex in run.exercises:
         for c in ex.checks:
+            if not c.counted:  # graded by a person or later: no automatic score, not even 0
+                tests.append(pending_test(ex.name, c))
+                continue
             test = {
                 "name": f"{ex.name}: {c.title}",
                 "score": c.score,
@@ -98,6 +106,16 @@ def gradescope(run: RunResult) -> dict:
             "sandbox": run.sandbox,
             "seed": run.seed,
         },
+    }
+
+
+def pending_test(exercise: str, c) -> dict:
+    """A results.json entry with no score: Gradescope shows it without points or status."""
+    return {
+        "name": f"{exercise}: {c.title}",
+        "output": student_output(c),
+        "visibility": "after_published" if c.hidden else "visible",
+        "extra_data": {"pending": MANUAL if c.manual else c.verdict, "points": c.max_points},
     }
 
 

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 from autograder.rubric import Rubric
 
+MANUAL = "needs manual grading"  # a free-text answer: a person awards its points
+ON_SUBMISSION = "graded on submission"  # the answer key is only in the authoritative grader
+PENDING = (MANUAL, ON_SUBMISSION)
+
 
 @dataclass
 class CheckResult:
@@ -18,10 +22,16 @@ class CheckResult:
     verdict: str = "not run"  # passed | failed | not implemented | error | timeout | ...
     output: str = ""
     hidden: bool = False
+    manual: bool = False  # points awarded by a person (rubric.toml `manual`), never automatically
 
     @property
     def score(self) -> float:
-        return self.max_points if self.passed else 0.0
+        return self.max_points if self.passed and not self.manual else 0.0
+
+    @property
+    def counted(self) -> bool:
+        """Whether the check is part of the automatic total (manual and pending ones are not)."""
+        return not self.manual and self.verdict not in PENDING
 
     @property
     def title(self) -> str:
@@ -43,7 +53,7 @@ class ExerciseResult:
 
     @property
     def max_points(self) -> float:
-        return sum(c.max_points for c in self.checks)
+        return sum(c.max_points for c in self.checks if c.counted)
 
     def count(self, verdict: str) -> int:
         return sum(c.verdict == verdict for c in self.checks)
@@ -76,6 +86,8 @@ def empty_run(rubric: Rubric, exercises: list[str]) -> dict[str, ExerciseResult]
     for name in exercises:
         ex = rubric.exercises[name]
         out[name] = ExerciseResult(
-            name, ex.title, [CheckResult(name, check, pts) for check, pts in ex.points.items()]
+            name,
+            ex.title,
+            [CheckResult(name, check, pts, manual=check in ex.manual) for check, pts in ex.points.items()],
         )
     return out

@@ -15,15 +15,25 @@ class RubricError(ValueError):
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: its module name, title and points per check id (in file order)."""
+    """One exercise: its module name, title and points per check id (in file order).
+
+    ``manual`` names the checks whose points a person awards (free-text answers): they
+    have points like any check but are left out of the automatic ``max_points``.
+    """
 
     name: str
     title: str
     points: dict[str, float] = field(default_factory=dict)
+    manual: frozenset[str] = frozenset()
 
     @property
     def max_points(self) -> float:
-        return float(sum(self.points.values()))
+        """Points decided automatically (manual checks left out)."""
+        return float(sum(v for k, v in self.points.items() if k not in self.manual))
+
+    @property
+    def manual_points(self) -> float:
+        return float(sum(v for k, v in self.points.items() if k in self.manual))
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,10 @@ class Rubric:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                     raise RubricError(f"{path}: {name}.{check} must have positive points, got {value!r}")
                 points[check] = float(value)
-            exercises[name] = Exercise(name, str(section.get("title", name)), points)
+            manual = section.get("manual", [])
+            if not isinstance(manual, list) or not all(isinstance(m, str) and m in points for m in manual):
+                raise RubricError(f"{path}: {name}.manual must list check ids of [{name}.points], got {manual!r}")
+            exercises[name] = Exercise(name, str(section.get("title", name)), points, frozenset(manual))
         return cls(exercises)
 
     @property

@@ -111,6 +111,7 @@ def train_bandit(
     episodes: int = 1000,
     eval_every: int = 200,
     seed: int = 0,
+    metric: str = "greedy",
 ) -> list[float]:
     """The lesson's runnable REINFORCE example as a seeded function.
 
@@ -121,9 +122,23 @@ def train_bandit(
         episodes: number of one-step episodes.
         eval_every: evaluate after every this many episodes.
         seed: seeds ``torch`` and ``random``; the same seed gives the same curve.
+        metric: what each evaluation records, a float in [0, 1]:
+
+            * ``"greedy"`` (default, the lesson's "action-2 rate"): the fraction of 100
+              *fresh* random states (drawn from the training ``random.Random(seed)``) on
+              which ``argmax`` of the logits is ``target_action``;
+            * ``"prob"``: the mean softmax probability of ``target_action`` over a *fixed*
+              set of 100 evaluation states, drawn once before training with
+              ``torch.rand(100, 2, generator=torch.Generator().manual_seed(seed))``. It
+              uses no training randomness, so evaluating does not change the run, and it
+              keeps rising after the greedy rate has saturated at 1.0 (the graded
+              questions use it).
 
     Returns:
-        ``episodes // eval_every`` greedy target rates, each a float in [0, 1].
+        ``episodes // eval_every`` evaluations (see ``metric``), each a float in [0, 1].
+
+    Raises:
+        ValueError: ``metric`` is not ``"greedy"`` or ``"prob"``.
     """
     # YOUR CODE HERE
     raise NotImplementedError()

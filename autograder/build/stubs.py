@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder import REPO_ROOT
-from autograder.build.markers import strip_solutions
+from autograder.build.markers import find_regions, strip_solutions
 
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 COURSE_DIR = REPO_ROOT / "course"
@@ -42,14 +42,38 @@ def exercise_sources(solutions_dir: Path = SOLUTIONS_DIR) -> list[Path]:
     return files + ([extra] if extra.exists() else [])
 
 
+ANSWER_STUB = "# YOUR ANSWER HERE"
+
+
+def strip_answers(text: str, filename: str = "<string>") -> str:
+    """``questions.py``: each solution region becomes ``# YOUR ANSWER HERE``, with no ``raise``.
+
+    The answers are module-level variables declared blank (``= None`` / ``= ""``) just
+    above their region, so the stub keeps the blank values and stays importable.
+    """
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    pos = 0
+    for region in find_regions(text, "SOLUTION", filename):
+        out.extend(lines[pos : region.begin - 1])
+        out.append(f"{region.indent}{ANSWER_STUB}\n")
+        pos = region.end
+    out.extend(lines[pos:])
+    return "".join(out)
+
+
 def render_stub(source: str, name: str) -> str:
     """The student's copy of one reference module."""
-    body = strip_solutions(source, filename=f"solutions/{name}")
+    strip = strip_answers if name == "questions.py" else strip_solutions
+    body = strip(source, filename=f"solutions/{name}")
+    header = GENERATED_HEADER.format(name=name)
+    if name == "questions.py":
+        header = header.replace("Replace each `raise NotImplementedError()`.", f"Answer below each `{ANSWER_STUB}`.")
     if body.startswith('"""'):
         # keep the module docstring first so that it stays the module's __doc__
         end = body.index('"""', 3) + 3
-        return body[:end] + "\n\n" + GENERATED_HEADER.format(name=name) + body[end:].lstrip("\n")
-    return GENERATED_HEADER.format(name=name) + body
+        return body[:end] + "\n\n" + header + body[end:].lstrip("\n")
+    return header + body
 
 
 def render_course(solutions_dir: Path = SOLUTIONS_DIR) -> dict[str, str]:

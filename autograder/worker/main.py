@@ -95,8 +95,14 @@ class Worker:
 
     def reply_error(self, req: dict, exc: BaseException) -> dict:
         frames = traceback.extract_tb(exc.__traceback__)
-        mine = [f for f in frames if os.path.realpath(f.filename).startswith(self.submission + os.sep)]
-        shown = mine or frames[-1:]
+        # Only the student's own files. A relative name such as "<frozen importlib._bootstrap>"
+        # would resolve against the cwd (the submission), so it must be absolute; and when no
+        # frame is the student's (e.g. a missing function), show none rather than the worker's.
+        shown = [
+            f
+            for f in frames
+            if os.path.isabs(f.filename) and os.path.realpath(f.filename).startswith(self.submission + os.sep)
+        ]
         return {
             "id": req.get("id"),
             "ok": False,
@@ -107,7 +113,7 @@ class Worker:
                 [os.path.basename(f.filename), f.lineno or 0, f.name, (f.line or "")[:200]]
                 for f in shown[-8:]
             ],
-            "student_frames": bool(mine),
+            "student_frames": bool(shown),
         }
 
     def serve(self, rfd: int, wfd: int) -> None:

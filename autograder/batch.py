@@ -1,0 +1,617 @@
+"""``python -m autograder grade-batch DIR --out OUT``: grade every submission of a folder.
+
+Each entry of ``DIR`` (a folder, a ``.zip`` or an ``.ipynb``; see
+:mod:`autograder.submission`) is turned into a folder laid out like course/ in a
+private temp dir and graded by its own ``python -m autograder grade`` process,
+``--jobs`` at a time, with one secret seed for the whole batch. A grading process
+that runs past ``--timeout`` seconds is killed with everything it started, and
+the submission gets a failure row; nothing a submission does costs more than its
+own budget.
+
+Output, for every submission id (the entry's name without ``.zip``/``.ipynb``)::
+
+    OUT/<id>/results.json   Gradescope results (always written, also on failure)
+    OUT/<id>/output.txt     what the grader printed (score table, warnings)
+    OUT/scores.csv          id, total, max, one column per exercise, status, notes
+    OUT/batch.log           the seed and one line per graded submission (instructor-only)
+
+``scores.csv`` is rebuilt from the ``results.json`` files after every submission
+and at the end, so it never has duplicated or lost rows. A ``results.json`` is
+complete once the batch has stamped it (``extra_data.batch.complete``) after
+the grading process ended; running the same command again skips the complete
+ones (same exercises, same seed - read back from ``batch.log``), so a killed
+batch resumes where it stopped.
+
+All workers of all grading processes run as the one sandbox user, whose
+RLIMIT_NPROC is shared: while one submission's fork bomb holds the limit, the
+workers of other submissions cannot start. A submission whose worker could not
+start for that reason is graded again at the end, alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from autograder import REPO_ROOT
+from autograder.report import failure_results, write_json_atomic
+from autograder.submission import SubmissionError, kind_of, prepare
+
+DEFAULT_TIMEOUT = 900.0  # seconds per submission: preparing, starting and grading
+RETRY_SIGNATURES = (
+    "setpriv: failed to execute",  # RLIMIT_NPROC of the sandbox user was full at start-up
+    "can't start new thread",
+    "Thread creation failed",
+)
+PROBLEM_VERDICTS = ("import error", "crashed", "timeout", "bad reply", "missing file", "check error")
+_SEED_RE = re.compile(r"\bseed=(\d+)\b")
+_POLL = 0.1
+
+
+@dataclass
+class Entry:
+    """One submission of the batch."""
+
+    id: str
+    path: Path
+    kind: str
+
+
+@dataclass
+class Job:
+    entry: Entry
+    workdir: Path
+    proc: subprocess.Popen | None = None
+    started: float = 0.0
+    log: io.BufferedWriter | None = None
+    error: str = ""  # why it could not be prepared
+    missing: list[str] = field(default_factory=list)  # exercise modules it does not have
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission in this run (for the summary and the tests)."""
+
+    id: str
+    status: str
+    seconds: float
+    graded: bool  # False: skipped because a complete results.json was there
+
+
+# -- discovering submissions ------------------------------------------------------------
+
+
+def _sanitize(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
+
+
+def discover(src: Path, out: Path | None = None) -> tuple[list[Entry], list[str]]:
+    """The submissions of ``src`` with unique, file-system-safe ids; and the names ignored."""
+    src = Path(src)
+    out_resolved = Path(out).resolve() if out is not None else None
+    found: list[tuple[Path, str]] = []
+    ignored: list[str] = []
+    for path in sorted(src.iterdir(), key=lambda p: p.name):
+        if path.name.startswith("."):
+            continue
+        if out_resolved is not None and path.resolve() == out_resolved:
+            continue
+        kind = kind_of(path)
+        if kind is None:
+            ignored.append(path.name)
+            continue
+        found.append((path, kind))
+    stems = [_sanitize(p.name if k == "folder" else p.stem) for p, k in found]
+    entries: list[Entry] = []
+    used: set[str] = set()
+    for (path, kind), stem in zip(found, stems, strict=True):
+        ident = stem if stems.count(stem) == 1 else _sanitize(path.name)
+        base, n = ident, 2
+        while ident in used:
+            ident, n = f"{base}-{n}", n + 1
+        used.add(ident)
+        entries.append(Entry(ident, path, kind))
+    return entries, ignored
+
+
+# -- results.json bookkeeping -------------------------------------------------------------
+
+
+def read_results(path: Path) -> dict | None:
+    """The parsed ``results.json``, or None if it is missing or not a results object."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
+        return None
+    return data
+
+
+def batch_stamp(data: dict | None) -> dict:
+    extra = data.get("extra_data") if isinstance(data, dict) else None
+    stamp = extra.get("batch") if isinstance(extra, dict) else None
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def is_complete(path: Path, exercises: list[str], seed: int) -> bool:
+    """Whether ``path`` holds a results.json this batch finished (same exercises and seed)."""
+    stamp = batch_stamp(read_results(path))
+    return (
+        stamp.get("complete") is True
+        and stamp.get("exercises") == list(exercises)
+        and stamp.get("seed") == seed
+    )
+
+
+def exercise_scores(data: dict, exercises: list[str]) -> dict[str, tuple[float, float]]:
+    """Exercise -> (score, max) from the ``tests`` of a results.json."""
+    out = {name: (0.0, 0.0) for name in exercises}
+    for test in data.get("tests", []):
+        if not isinstance(test, dict):
+            continue
+        name = str(test.get("name", "")).split(":", 1)[0]
+        if name in out:
+            score, top = out[name]
+            out[name] = (score + _num(test.get("score")), top + _num(test.get("max_score")))
+    return out
+
+
+def _num(x) -> float:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else 0.0
+
+
+def problem_notes(data: dict, exercises: list[str], missing: list[str]) -> str:
+    """One short line per exercise that could not be graded normally (import error, ...)."""
+    notes = [f"{name}: {name}.py is missing" for name in exercises if name in missing]
+    for name in exercises:
+        if name in missing:
+            continue
+        counts: dict[str, int] = {}
+        first: dict[str, str] = {}
+        for test in data.get("tests", []):
+            if not isinstance(test, dict) or not str(test.get("name", "")).startswith(f"{name}:"):
+                continue
+            output = str(test.get("output", ""))
+            verdict = output.split(":", 1)[0]
+            if verdict in PROBLEM_VERDICTS:
+                counts[verdict] = counts.get(verdict, 0) + 1
+                first.setdefault(verdict, output.splitlines()[0] if output else verdict)
+        if "import error" in first:
+            notes.append(f"{name}: {first['import error'][:200]}")
+        elif counts:
+            parts = [f"{n} check(s) {v}" for v, n in counts.items()]
+            notes.append(f"{name}: {', '.join(parts)}")
+    return "; ".join(notes)
+
+
+def needs_retry(data: dict | None) -> bool:
+    """Whether a worker could not start because the sandbox user's process limit was full."""
+    if not data:
+        return False
+    text = json.dumps(data.get("tests", []))
+    return any(sig in text for sig in RETRY_SIGNATURES)
+
+
+# -- killing process trees ----------------------------------------------------------------
+
+
+def _ppid_map() -> dict[int, int]:
+    """pid -> ppid of every process (Linux /proc; empty elsewhere)."""
+    out = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return out
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                stat = fh.read()
+            out[int(name)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for child, parent in _ppid_map().items():
+        children.setdefault(parent, []).append(child)
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a grading process, its process group and every process it started.
+
+    Sandboxed workers die with their grading process anyway (``--die-with-parent``
+    and a PID namespace); this also catches plain (``--no-sandbox``) workers, which
+    run in sessions of their own.
+    """
+    tree = descendants(proc.pid)
+    own = os.getpgrp()
+    for pid in [proc.pid, *tree]:
+        with contextlib.suppress(OSError):
+            pgid = os.getpgid(pid)
+            if pgid != own:
+                os.killpg(pgid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def become_subreaper() -> bool:
+    """Make orphaned descendants (escaped daemons) our children, so they can be killed."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+# -- the batch ----------------------------------------------------------------------------------
+
+
+class Batch:
+    """Grade the submissions of ``src`` into ``out`` (see the module docstring).
+
+    Args:
+        src: folder whose entries are the submissions.
+        out: output folder (created).
+        jobs: grading processes at a time.
+        seed: the batch seed (default: the one in ``out/batch.log``, else a fresh secret one).
+        exercises: the exercises to grade (default: all of the rubric).
+        sandbox: ``"auto"``, ``"require"`` or ``"none"`` (passed on to ``grade``).
+        timeout: seconds per submission.
+        reap_orphans: make this process a child subreaper and kill orphans it inherits
+            (only for the command-line process, whose only children are grading processes).
+    """
+
+    def __init__(
+        self,
+        src: Path,
+        out: Path,
+        *,
+        jobs: int | None = None,
+        seed: int | None = None,
+        exercises: list[str] | None = None,
+        sandbox: str = "auto",
+        timeout: float = DEFAULT_TIMEOUT,
+        reap_orphans: bool = False,
+        stream=None,
+    ) -> None:
+        from autograder.rubric import Rubric
+
+        self.src = Path(src)
+        self.out = Path(out)
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.rubric = Rubric.load()
+        self.exercises = list(exercises or self.rubric.exercises)
+        self.sandbox = sandbox
+        self.timeout = float(timeout)
+        self.reap = reap_orphans and become_subreaper()
+        self.stream = stream if stream is not None else sys.stderr
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.out / "batch.log"
+        self.seed, how = self._choose_seed(seed)
+        self.entries, self.ignored = discover(self.src, self.out)
+        self.tmp = Path(tempfile.mkdtemp(prefix="rl4llm-batch-"))
+        self.log(f"batch start src={self.src} jobs={self.jobs} timeout={self.timeout:g}s "
+                 f"sandbox={sandbox} exercises={','.join(self.exercises)}")
+        self.log(f"seed={self.seed} ({how})")
+        for name in self.ignored:
+            self.log(f"ignored {name} (not a folder, .zip or .ipynb)")
+        self.done = 0
+        self.total = 0
+        self.bar = None
+
+    # -- bookkeeping ---------------------------------------------------------------
+    def _choose_seed(self, seed: int | None) -> tuple[int, str]:
+        if seed is not None:
+            return seed, "given with --seed"
+        try:
+            found = _SEED_RE.findall(self.log_path.read_text())
+        except OSError:
+            found = []
+        if found:
+            return int(found[-1]), f"read back from {self.log_path.name}"
+        return secrets.randbelow(2**32), "fresh secret seed"
+
+    def log(self, line: str) -> None:
+        stamp = datetime.now().isoformat(timespec="seconds")
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a") as fh:
+            fh.write(f"{stamp} {line}\n")
+
+    def say(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=self.stream)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def results_path(self, entry: Entry) -> Path:
+        return self.out / entry.id / "results.json"
+
+    # -- running ---------------------------------------------------------------------
+    def run(self) -> list[Outcome]:
+        """Grade what is not graded yet; rebuild scores.csv; return one Outcome per entry."""
+        outcomes: dict[str, Outcome] = {}
+        todo = []
+        for entry in self.entries:
+            if is_complete(self.results_path(entry), self.exercises, self.seed):
+                outcomes[entry.id] = Outcome(entry.id, self.status_of(entry), 0.0, graded=False)
+            else:
+                todo.append(entry)
+        skipped = len(self.entries) - len(todo)
+        if skipped:
+            self.log(f"resume: {skipped} submission(s) already graded, {len(todo)} to grade")
+            self.say(f"{skipped} submission(s) already graded; {len(todo)} to grade")
+        self.total = len(todo)
+        self.write_csv()
+        try:
+            self._start_progress()
+            outcomes.update(self._grade(todo, self.jobs))
+            retry = [e for e in todo if needs_retry(read_results(self.results_path(e)))]
+            if retry:
+                names = ", ".join(e.id for e in retry)
+                self.log(f"retry alone (a worker could not start: process limit): {names}")
+                self.say(f"grading again, one at a time: {names}")
+                self.total += len(retry)
+                outcomes.update(self._grade(retry, 1))
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.write_csv()
+        ok = sum(1 for o in outcomes.values() if o.status == "ok")
+        self.log(f"batch end: {len(outcomes)} submission(s), {ok} ok, {len(outcomes) - ok} error(s)")
+        return [outcomes[e.id] for e in self.entries if e.id in outcomes]
+
+    def _start_progress(self) -> None:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return
+        self.bar = tqdm(total=self.total, file=self.stream, unit="sub", desc="grading")
+
+    def _grade(self, entries: list[Entry], jobs: int) -> dict[str, Outcome]:
+        pending = deque(entries)
+        running: dict[str, Job] = {}
+        outcomes: dict[str, Outcome] = {}
+        try:
+            while pending or running:
+                while pending and len(running) < jobs:
+                    job = self.start(pending.popleft())
+                    if job.proc is None:
+                        outcomes[job.entry.id] = self.finish(job, None)
+                    else:
+                        running[job.entry.id] = job
+                time.sleep(_POLL)
+                for ident, job in list(running.items()):
+                    rc = job.proc.poll()
+                    if rc is None and time.monotonic() - job.started > self.timeout:
+                        kill_tree(job.proc)
+                        rc = "timeout"
+                    if rc is not None:
+                        del running[ident]
+                        outcomes[ident] = self.finish(job, rc)
+                self.sweep(running)
+        except BaseException:
+            for job in running.values():
+                kill_tree(job.proc)
+                self._cleanup(job)
+            self.sweep({})
+            self.log(f"interrupted; {len(running)} grading process(es) killed")
+            raise
+        return outcomes
+
+    def start(self, entry: Entry) -> Job:
+        """Prepare the submission and start its grading process (or record why not)."""
+        job = Job(entry, Path(tempfile.mkdtemp(prefix=f"{entry.id[:40]}-", dir=self.tmp)))
+        out_dir = self.out / entry.id
+        out_dir.mkdir(parents=True, exist_ok=True)
+        results = out_dir / "results.json"
+        results.unlink(missing_ok=True)  # whatever is there is incomplete: never trust it
+        job.started = time.monotonic()
+        job.log = open(out_dir / "output.txt", "wb")  # noqa: SIM115 - closed in finish()
+        head = [f"submission: {entry.path.name} ({entry.kind})"]
+        try:
+            prepared = prepare(entry.path, job.workdir)
+        except SubmissionError as exc:
+            job.log.write(("\n".join(head) + f"\nerror: {exc}\n").encode())
+            job.error = str(exc)
+            return job
+        head += [f"prepared: {note}" for note in prepared.notes]
+        job.missing = [n for n in self.exercises if not (prepared.path / f"{n}.py").is_file()]
+        cmd = [sys.executable, "-m", "autograder", "grade", str(prepared.path)]
+        cmd += ["--json", str(results), "--seed", str(self.seed), "--only", *self.exercises]
+        cmd += {"require": ["--require-sandbox"], "none": ["--no-sandbox"]}.get(self.sandbox, [])
+        tmp = job.workdir / "tmp"
+        tmp.mkdir()
+        env = dict(os.environ)
+        env.update(TMPDIR=str(tmp), PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        job.log.write(("\n".join(head) + "\n\n").encode())
+        job.log.flush()
+        job.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=job.log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp,  # never the submission: `python -m` puts the cwd on sys.path
+            env=env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        )
+        return job
+
+    def finish(self, job: Job, rc) -> Outcome:
+        """Write the final (stamped) results.json for a finished, failed or killed job."""
+        entry = job.entry
+        path = self.results_path(entry)
+        seconds = time.monotonic() - job.started
+        data = read_results(path) if job.proc is not None else None
+        if job.proc is None:
+            data, status = failure_results(job.error), f"error: {job.error}"
+        elif rc == "timeout":
+            data = failure_results(f"grading took longer than {self.timeout:g} s and was stopped")
+            status = f"error: timed out after {self.timeout:g} s"
+        elif data is None:
+            how = f"was killed by signal {-rc}" if rc < 0 else f"exited with code {rc}"
+            data = failure_results(f"the grader {how} without writing results")
+            status = f"error: the grader {how}"
+        elif isinstance(data.get("extra_data"), dict) and data["extra_data"].get("catastrophic"):
+            msg = str(data.get("output", "")).split(": ", 1)[-1].splitlines()[0][:200]
+            status = f"error: {msg}"
+        elif rc != 0:
+            status = f"error: the grader exited with code {rc}"
+        else:
+            status = "ok"
+        if job.log is not None:
+            if rc == "timeout":
+                job.log.write(f"\n[batch] stopped after {self.timeout:g} s\n".encode())
+            job.log.close()
+        extra = data.setdefault("extra_data", {})
+        if not isinstance(extra, dict):
+            extra = data["extra_data"] = {}
+        extra["batch"] = {
+            "complete": True,
+            "id": entry.id,
+            "source": entry.path.name,
+            "status": status,
+            "exercises": self.exercises,
+            "seed": self.seed,
+            "missing": job.missing,
+            "seconds": round(seconds, 2),
+        }
+        write_json_atomic(path, data)
+        self._cleanup(job)
+        self.done += 1
+        total = sum(_num(t.get("score")) for t in data.get("tests", []) if isinstance(t, dict))
+        top = self.max_points(data)
+        self.log(f"graded id={entry.id} status={status!r} score={total:g}/{top:g} time={seconds:.1f}s")
+        line = f"[{self.done}/{self.total}] {entry.id}: {status} {total:g}/{top:g} ({seconds:.1f} s)"
+        self.say(line)
+        if self.bar is not None:
+            self.bar.update(1)
+        self.write_csv()
+        return Outcome(entry.id, status, seconds, graded=True)
+
+    def _cleanup(self, job: Job) -> None:
+        if job.log is not None and not job.log.closed:
+            job.log.close()
+        shutil.rmtree(job.workdir, ignore_errors=True)
+
+    def sweep(self, running: dict[str, Job]) -> None:
+        """Kill and reap orphans that were re-parented to us (only as a subreaper)."""
+        if not self.reap:
+            return
+        mine = {job.proc.pid for job in running.values() if job.proc is not None}
+        me = os.getpid()
+        for pid, ppid in _ppid_map().items():
+            if ppid != me or pid in mine:
+                continue
+            with contextlib.suppress(OSError):
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, os.WNOHANG)
+
+    # -- the CSV -------------------------------------------------------------------------
+    def max_points(self, data: dict) -> float:
+        tests = [t for t in data.get("tests", []) if isinstance(t, dict)]
+        if tests:
+            return sum(_num(t.get("max_score")) for t in tests)
+        return sum(self.rubric.exercises[n].max_points for n in self.exercises)
+
+    def status_of(self, entry: Entry) -> str:
+        return str(batch_stamp(read_results(self.results_path(entry))).get("status", "pending"))
+
+    def rows(self) -> list[dict[str, str]]:
+        rows = []
+        for entry in self.entries:
+            data = read_results(self.results_path(entry))
+            stamp = batch_stamp(data)
+            row = {"id": entry.id}
+            if data is None or stamp.get("complete") is not True:
+                row.update({"total": "", "max": "", "status": "pending", "notes": ""})
+                rows.append(row)
+                continue
+            per = exercise_scores(data, self.exercises)
+            row["total"] = f"{sum(s for s, _ in per.values()):g}"
+            row["max"] = f"{self.max_points(data):g}"
+            for name, (score, _) in per.items():
+                row[name] = f"{score:g}"
+            row["status"] = str(stamp.get("status", ""))
+            missing = stamp.get("missing") if isinstance(stamp.get("missing"), list) else []
+            row["notes"] = problem_notes(data, self.exercises, missing) if data["tests"] else ""
+            rows.append(row)
+        return rows
+
+    def write_csv(self) -> None:
+        """Rebuild OUT/scores.csv from the results.json files (atomically)."""
+        fields = ["id", "total", "max", *self.exercises, "status", "notes"]
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows())
+        fd, tmp = tempfile.mkstemp(prefix=".scores-", dir=self.out)
+        try:
+            with os.fdopen(fd, "w", newline="") as fh:
+                fh.write(buf.getvalue())
+            os.replace(tmp, self.out / "scores.csv")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def lock_out_dir(out: Path):
+    """An exclusive lock on OUT (one batch at a time), or None if another batch holds it."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    fh = open(out / ".batch.lock", "w")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        return None
+    return fh

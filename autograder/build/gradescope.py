@@ -1,0 +1,248 @@
+"""The Gradescope autograder zip: ``python -m autograder gradescope-zip OUT.zip``.
+
+The zip holds, at its root (Gradescope's layout)::
+
+    setup.sh          run once as root when Gradescope builds the image: apt installs Python
+                      >= 3.11, venv and bubblewrap; pip installs torch (CPU) and this package
+    run_autograder    run per submission: grades /autograder/submission into
+                      /autograder/results/results.json (always written, also on failure)
+    package/          the grader: autograder/ with every check (hidden ones included),
+                      solutions/ (the reference the hidden checks compare with), course/,
+                      pyproject.toml - nothing is downloaded at grading time
+
+Only ``setup.sh`` needs the network (Debian/Ubuntu packages and PyPI). The
+submission may be the ``exNN_*.py`` files (loose or in a folder), a zip of them,
+or notebooks (the course's assignment notebooks or any notebook defining the
+exercises' functions): notebooks are read with nbformat, never executed.
+
+``run_autograder`` honours ``AUTOGRADER_ROOT`` (default ``/autograder``) and
+``AUTOGRADER_PYTHON`` (default ``$AUTOGRADER_ROOT/venv/bin/python``), so it can be
+tried on a fake tree: ``python -m autograder gradescope-zip ag.zip`` then see
+``tests/test_gradescope.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import traceback
+import zipfile
+from pathlib import Path
+
+from autograder import PACKAGE_DIR, REPO_ROOT
+
+SETUP_SH = r"""#!/usr/bin/env bash
+# Gradescope image set-up (runs once, as root). Choose the Ubuntu 22.04 or 24.04 base image.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubblewrap util-linux ca-certificates
+PY=python3
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    # Ubuntu 22.04 ships Python 3.10; the grader needs 3.11+
+    apt-get install -y --no-install-recommends python3.11 python3.11-venv
+    PY=python3.11
+fi
+"$PY" -m venv /autograder/venv
+/autograder/venv/bin/pip install --upgrade pip
+/autograder/venv/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+/autograder/venv/bin/pip install -e /autograder/source/package
+# a dedicated unprivileged user for the sandboxed workers (the grader creates it if missing)
+id rl4llm-sbx >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin rl4llm-sbx
+/autograder/venv/bin/python -c "import autograder.grading; print('grader installed')"
+"""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope entry point: grade /autograder/submission, write /autograder/results/results.json.
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PY="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+mkdir -p "$ROOT/results"
+cd "$ROOT" || exit 0
+"$PY" -I -m autograder.build.gradescope run --root "$ROOT" || true
+if [ ! -s "$ROOT/results/results.json" ]; then
+    printf '%s\n' '{"score": 0.0, "output": "The autograder could not run; please contact the course staff.", "tests": []}' \
+        > "$ROOT/results/results.json"
+fi
+"""
+
+PACKAGE_FILES = ("pyproject.toml", "README.md")
+PACKAGE_DIRS = ("autograder", "solutions", "course")
+
+
+def _skip(name: str) -> bool:
+    return name in ("__pycache__", ".hypothesis", ".pytest_cache") or name.endswith((".pyc", ".pyo"))
+
+
+def build_zip(out: Path, exercises: list[str] | None = None) -> list[str]:
+    """Write the autograder zip; returns its member names.
+
+    Args:
+        exercises: grade only these exercises (one Gradescope assignment per course
+            assignment); default: every exercise of the rubric.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    members: list[str] = []
+
+    def add(zf: zipfile.ZipFile, arcname: str, data: bytes, mode: int = 0o644) -> None:
+        info = zipfile.ZipInfo(arcname, date_time=(2026, 1, 1, 0, 0, 0))
+        info.external_attr = (stat.S_IFREG | mode) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, data)
+        members.append(arcname)
+
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        add(zf, "setup.sh", SETUP_SH.encode(), 0o755)
+        add(zf, "run_autograder", RUN_AUTOGRADER.encode(), 0o755)
+        if exercises:
+            add(zf, "package/gradescope.json", json.dumps({"exercises": list(exercises)}).encode())
+        for name in PACKAGE_FILES:
+            if (REPO_ROOT / name).is_file():
+                add(zf, f"package/{name}", (REPO_ROOT / name).read_bytes())
+        for top in PACKAGE_DIRS:
+            base = REPO_ROOT / top
+            if not base.is_dir():
+                if top == "solutions":
+                    raise FileNotFoundError(f"{base} is missing: the zip needs the reference solutions")
+                continue
+            for root, dirs, files in os.walk(base):
+                dirs[:] = sorted(d for d in dirs if not _skip(d))
+                for f in sorted(files):
+                    if _skip(f):
+                        continue
+                    path = Path(root) / f
+                    add(zf, f"package/{path.relative_to(REPO_ROOT)}", path.read_bytes())
+    os.replace(tmp, out)
+    return members
+
+
+# -- at grading time (inside Gradescope) ----------------------------------------------------------
+def prepare_submission(submission: Path, work: Path) -> tuple[Path, list[str]]:
+    """A folder laid out like ``course/`` from Gradescope's submission folder.
+
+    ``.py`` modules (at any depth up to 2, or inside one uploaded zip) are used as
+    they are; otherwise every notebook is turned into modules with
+    :func:`notebook_modules`.
+    """
+    from autograder import submission as sub
+
+    files = work / "files"
+    entries = [p for p in submission.iterdir() if not p.name.startswith(".")] if submission.is_dir() else []
+    zips = [p for p in entries if p.suffix.lower() == ".zip" and p.is_file()]
+    if len(entries) == 1 and zips:
+        sub.extract_zip(zips[0], files)
+    else:
+        sub.copy_tree(submission, files)
+    root, count = sub.find_root(files)
+    if root is not None:
+        return root, [f"graded {count} exercise module(s) from {root.relative_to(files) or '.'}"]
+    notebooks = sub.find_notebooks(files)
+    if not notebooks:
+        raise sub.SubmissionError("no exercise module (exNN_<topic>.py) and no notebook in the submission")
+    out = work / "submission"
+    out.mkdir()
+    notes = []
+    for path in notebooks:
+        for name, code in notebook_modules(path).items():
+            if (out / f"{name}.py").exists():
+                notes.append(f"{name}: the code from {path.name} replaces an earlier notebook's")
+            (out / f"{name}.py").write_text(code)
+            notes.append(f"{name}.py from {path.relative_to(files)}")
+    return out, notes
+
+
+def notebook_modules(path: Path) -> dict[str, str]:
+    """Exercise module -> code for one notebook (never executed).
+
+    The exercises are those whose grade cells the notebook carries (nbgrader
+    metadata ``<exercise>-...``) and those whose public functions it defines.
+    """
+    import ast
+
+    import nbformat
+
+    from autograder import submission as sub
+    from autograder.notebook import notebook_code
+    from autograder.rubric import Rubric
+
+    nb = nbformat.read(str(path), as_version=4)
+    code = notebook_code(nb).code
+    known = list(Rubric.load().exercises)
+    exercises = set()
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        if gid.partition("-")[0] in known:
+            exercises.add(gid.partition("-")[0])
+    try:
+        defined = {
+            n.name
+            for n in ast.parse(code).body
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith("_")
+        }
+    except SyntaxError:
+        defined = set()
+    exercises |= {name for name, public in sub.exercise_names().items() if public & defined}
+    return {name: code for name in sorted(exercises)}
+
+
+def configured_exercises() -> list[str] | None:
+    """The exercises ``gradescope-zip --assignment/--only`` chose (None: all)."""
+    path = REPO_ROOT / "gradescope.json"
+    if path.is_file():
+        return json.loads(path.read_text()).get("exercises") or None
+    return None
+
+
+def run(root: Path) -> int:
+    """Grade ``root/submission`` into ``root/results/results.json`` (always written)."""
+    import secrets
+
+    from autograder.report import failure_results, gradescope, write_json_atomic
+
+    results = root / "results" / "results.json"
+    work = Path(tempfile.mkdtemp(prefix="rl4llm-gs-"))
+    try:
+        folder, notes = prepare_submission(root / "submission", work)
+        from autograder.grading import grade
+        from autograder.sandbox import choose_launcher
+
+        launcher, note = choose_launcher()
+        seed = secrets.randbelow(2**32)
+        run_result = grade(folder, exercises=configured_exercises(), launcher=launcher, seed=seed)
+        if note:
+            run_result.notes.insert(0, note)
+        data = gradescope(run_result)
+        data["extra_data"]["submission_notes"] = notes
+        write_json_atomic(results, data)
+        print("\n".join([*notes, data["output"], f"grading seed: {seed}"]))
+    except Exception as exc:  # noqa: BLE001 - results.json is written whatever happens
+        traceback.print_exc()
+        write_json_atomic(results, failure_results(f"{type(exc).__name__}: {exc}"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.build.gradescope")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="grade <root>/submission into <root>/results/results.json")
+    r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    z = sub.add_parser("zip", help="build the autograder zip")
+    z.add_argument("out")
+    z.add_argument("--only", nargs="+")
+    ns = parser.parse_args(argv)
+    if ns.cmd == "run":
+        return run(Path(ns.root))
+    build_zip(Path(ns.out), ns.only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

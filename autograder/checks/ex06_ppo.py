@@ -1,0 +1,580 @@
+"""Checks for exercise 06: PPO's clipped objective and generalised advantage estimation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checks._support import expect_array, expect_float, expect_raises, show
+from autograder.values import Array
+
+EXERCISE = "ex06_ppo"
+
+# The lesson's cases, eps = 0.2: (ratio, advantage) -> per-sample loss.
+CASES = [
+    (1.5, 1.0, -1.2),
+    (0.5, 1.0, -0.5),
+    (1.5, -1.0, 1.5),
+    (0.5, -1.0, 0.8),
+    (1.0, 2.0, -2.0),
+    (1.0, -3.0, 3.0),
+]
+LOGP_OLD = [-1.0, -2.0, -0.3, -0.7, -1.1, -0.4]
+
+
+# -- the formulas, computed in the grader ------------------------------------------------------------
+def ppo_by_hand(logp_new, logp_old, adv, eps: float, mask=None) -> tuple[float, np.ndarray]:
+    """Loss and d loss / d logp_new in float64, over the ``mask == 1`` entries only."""
+    lp = torch.as_tensor(np.asarray(logp_new), dtype=torch.float64).clone().requires_grad_(True)
+    old = torch.as_tensor(np.asarray(logp_old), dtype=torch.float64)
+    a = torch.as_tensor(np.asarray(adv), dtype=torch.float64)
+    m = (
+        torch.ones(lp.shape, dtype=torch.bool)
+        if mask is None
+        else torch.as_tensor(np.asarray(mask)).bool()
+    )
+    ratio = torch.exp(lp[m] - old[m])
+    surr = torch.min(ratio * a[m], torch.clamp(ratio, 1 - eps, 1 + eps) * a[m])
+    loss = -surr.mean()
+    loss.backward()
+    return float(loss), lp.grad.numpy()
+
+
+def stats_by_hand(logp_new, logp_old, eps: float, mask=None) -> dict[str, float]:
+    d = np.asarray(logp_new, dtype=np.float64) - np.asarray(logp_old, dtype=np.float64)
+    m = np.ones(d.shape, dtype=bool) if mask is None else np.asarray(mask).astype(bool)
+    ratio = np.exp(d[m])
+    return {
+        "clip_fraction": float(np.mean(np.abs(ratio - 1) > eps)),
+        "approx_kl": float(np.mean(np.expm1(d[m]) - d[m])),
+    }
+
+
+def gae_by_hand(rewards, values, dones, gamma: float, lam: float, last_value: float) -> np.ndarray:
+    """The plain backward loop of SPEC.md, in float64."""
+    r, v, d = (np.asarray(x, dtype=np.float64) for x in (rewards, values, dones))
+    adv, next_value, next_adv = np.zeros(len(r)), float(last_value), 0.0
+    for t in reversed(range(len(r))):
+        delta = r[t] + gamma * next_value * (1 - d[t]) - v[t]
+        next_adv = delta + gamma * lam * (1 - d[t]) * next_adv
+        adv[t], next_value = next_adv, v[t]
+    return adv
+
+
+def mc_returns(rewards, dones, gamma: float, last_value: float) -> np.ndarray:
+    """``G_t = r_t + gamma (1 - done_t) G_{t+1}`` with ``G_T = last_value``."""
+    G, running = np.zeros(len(rewards)), float(last_value)
+    for t in reversed(range(len(rewards))):
+        running = float(rewards[t]) + gamma * (1 - float(dones[t])) * running
+        G[t] = running
+    return G
+
+
+def loss_of(out, expected: float, call: str) -> float:
+    got = expect_array(out, expected, call, rtol=1e-5, atol=1e-5)
+    assert out.shape == (), f"{call}: expected a 0-d tensor, got shape {out.shape}"
+    return float(got)
+
+
+def f32(x) -> torch.Tensor:
+    return torch.tensor(x, dtype=torch.float32)
+
+
+def lesson_batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    old = f32(LOGP_OLD)
+    new = old + f32([math.log(r) for r, _, _ in CASES])
+    adv = f32([a for _, a, _ in CASES])
+    return new, old, adv
+
+
+# -- hand-computed examples ------------------------------------------------------------------------
+def test_the_four_ratio_sign_cases_and_ratio_1_give_the_lesson_values(impl):
+    for (ratio, a, exp), old in zip(CASES, LOGP_OLD, strict=True):
+        lp_old = f32([old])
+        lp_new = lp_old + math.log(ratio)
+        call = f"ppo_clip_loss(logp_new - logp_old = log({ratio:g}), adv={a:+g}, clip_eps=0.2)"
+        loss_of(impl.ppo_clip_loss(lp_new, lp_old, f32([a]), 0.2), exp, call)
+    new, old, adv = lesson_batch()
+    mean = sum(c[2] for c in CASES) / len(CASES)
+    loss_of(
+        impl.ppo_clip_loss(new, old, adv, 0.2),
+        mean,
+        f"ppo_clip_loss(<the six cases in one batch: ratios {[c[0] for c in CASES]}, adv {[c[1] for c in CASES]}>)",
+    )
+
+
+def test_the_gradient_is_zero_exactly_where_the_clipped_term_binds(impl):
+    new, old, adv = lesson_batch()
+    res = impl.grad("ppo_clip_loss", new.clone().requires_grad_(True), old, adv, 0.2)
+    call = (
+        f"d ppo_clip_loss(ratios {[c[0] for c in CASES]}, adv {[c[1] for c in CASES]}) / d logp_new"
+    )
+    assert res["graph"], (
+        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
+    )
+    # -A * ratio / N where min() picks the unclipped term; 0 where the clipped term binds.
+    exp = [0.0, -0.5 / 6, 1.5 / 6, 0.0, -2.0 / 6, 3.0 / 6]
+    expect_array(res["grads"][0], exp, call, atol=1e-6)
+
+
+def test_the_mean_runs_over_mask_1_entries_only(impl):
+    new, old, adv = lesson_batch()
+    mask = f32([1, 1, 0, 1, 0, 1])
+    exp = sum(c[2] for c, m in zip(CASES, mask, strict=True) if m) / 4
+    for m, name in ((mask, "float 0/1"), (mask.bool(), "bool")):
+        call = f"ppo_clip_loss(<the six lesson cases>, mask={name} {mask.int().tolist()})"
+        loss_of(impl.ppo_clip_loss(new, old, adv, 0.2, mask=m), exp, call)
+    # (B, T) with right padding
+    new2, old2, adv2 = new.reshape(2, 3), old.reshape(2, 3), adv.reshape(2, 3)
+    mask2 = f32([[1, 1, 1], [1, 0, 0]])
+    exp2 = sum(c[2] for c in CASES[:4]) / 4
+    loss_of(
+        impl.ppo_clip_loss(new2, old2, adv2, 0.2, mask=mask2),
+        exp2,
+        "ppo_clip_loss(<the lesson cases as a (2, 3) batch>, mask=[[1, 1, 1], [1, 0, 0]])",
+    )
+
+
+def test_garbage_in_padding_changes_neither_the_loss_nor_its_gradient(impl):
+    new, old, adv = lesson_batch()
+    mask = torch.tensor([1, 1, 1, 1, 0, 0], dtype=torch.bool)
+    new, old, adv = new.clone(), old.clone(), adv.clone()
+    new[~mask], old[~mask], adv[~mask] = 300.0, -300.0, 1e6  # exp(600) overflows float32
+    exp = sum(c[2] for c in CASES[:4]) / 4
+    call = "ppo_clip_loss(<lesson cases>, logp_new=300, logp_old=-300, adv=1e6 at the two padded entries, mask=[1, 1, 1, 1, 0, 0])"
+    res = impl.grad("ppo_clip_loss", new.requires_grad_(True), old, adv, 0.2, mask=mask)
+    assert res["graph"], (
+        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
+    )
+    loss_of(res["out"], exp, call)
+    expect_array(
+        res["grads"][0],
+        [0.0, -0.5 / 4, 1.5 / 4, 0.0, 0.0, 0.0],
+        f"d {call} / d logp_new (exactly 0 at padding, finite everywhere)",
+        atol=1e-6,
+    )
+
+
+def test_ppo_stats_gives_the_clip_fraction_and_approx_kl_of_a_hand_example(impl):
+    ratios = [1.5, 0.5, 1.1, 1.0]
+    old = f32([-1.0, -0.5, -2.0, -0.2])
+    new = old + f32([math.log(r) for r in ratios])
+    adv = f32([1.0, -1.0, 0.5, 2.0])
+    approx_kl = sum((r - 1) - math.log(r) for r in ratios) / 4  # 0.0731
+    call = f"ppo_stats(<ratios {ratios}>, clip_eps=0.2)"
+    out = impl.ppo_stats(new, old, adv, 0.2)
+    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
+        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
+    )
+    expect_float(
+        out["clip_fraction"], 0.5, f"{call}['clip_fraction'] (|ratio - 1| > 0.2 for 1.5 and 0.5)"
+    )
+    expect_float(
+        out["approx_kl"],
+        approx_kl,
+        f"{call}['approx_kl'] = mean((ratio - 1) - log ratio)",
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    mask = torch.tensor([True, False, True, True, False])
+    new5, old5, adv5 = (
+        torch.cat([t, f32([v])]) for t, v in ((new, 50.0), (old, -50.0), (adv, 1e6))
+    )
+    new5[1], old5[1] = 40.0, -40.0
+    call = f"ppo_stats(<ratios {ratios} + one more>, clip_eps=0.2, mask=[1, 0, 1, 1, 0]) with garbage at the padding"
+    out = impl.ppo_stats(new5, old5, adv5, 0.2, mask=mask)
+    exp = stats_by_hand(new5.numpy(), old5.numpy(), 0.2, mask.numpy())
+    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
+        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
+    )
+    expect_float(out["clip_fraction"], exp["clip_fraction"], f"{call}['clip_fraction']")
+    expect_float(out["approx_kl"], exp["approx_kl"], f"{call}['approx_kl']", rtol=1e-5, atol=1e-6)
+
+
+def test_gae_of_a_hand_worked_trajectory_with_an_episode_end_in_the_middle(impl):
+    call = "gae([1, 0, 2, -1], values=[0.5, 0.4, 0.3, 0.2], dones=[F, T, F, F], gamma=0.9, lam=0.8, last_value=0.7)"
+    out = impl.gae(
+        [1.0, 0.0, 2.0, -1.0],
+        [0.5, 0.4, 0.3, 0.2],
+        [False, True, False, False],
+        gamma=0.9,
+        lam=0.8,
+        last_value=0.7,
+    )
+    assert type(out) is tuple and len(out) == 2, (
+        f"{call}: expected (advantages, returns), got {show(out)}"
+    )
+    # delta = [0.86, -0.4, 1.88, -0.57]; A_1 stops at done, A_3 bootstraps from last_value.
+    expect_array(out[0], [0.572, -0.4, 1.4696, -0.57], f"{call}: advantages", atol=1e-5)
+    expect_array(
+        out[1], [1.072, 0.0, 1.7696, -0.37], f"{call}: returns = advantages + values", atol=1e-5
+    )
+
+
+# -- contracts ------------------------------------------------------------------------------------------
+def test_the_loss_is_a_0_d_float32_tensor_and_no_gradient_reaches_logp_old_or_adv(impl):
+    new, old, adv = lesson_batch()
+    call = "ppo_clip_loss(logp_new, logp_old, adv) with all three requiring grad"
+    res = impl.grad(
+        "ppo_clip_loss",
+        new.requires_grad_(True),
+        old.requires_grad_(True),
+        adv.requires_grad_(True),
+        0.2,
+    )
+    out = res["out"]
+    assert (
+        isinstance(out, Array) and out.lib == "torch" and out.shape == () and out.dtype == "float32"
+    ), f"{call}: expected a 0-d float32 tensor, got {show(out)}"
+    for name, g in (("logp_old", res["grads"][1]), ("adv", res["grads"][2])):
+        assert g is None or not np.any(g.value), (
+            f"d {call} / d {name}: expected no gradient ({name} comes from the rollout: .detach() it), got {show(g)}"
+        )
+
+
+def test_inputs_are_not_modified(impl):
+    new, old, adv = lesson_batch()
+    mask = f32([1, 1, 1, 1, 0, 0])
+    for fn in ("ppo_clip_loss", "ppo_stats"):
+        res = impl.inputs_after(fn, new, old, adv, 0.2, mask=mask)
+        for i, (name, sent) in enumerate((("logp_new", new), ("logp_old", old), ("adv", adv))):
+            expect_array(
+                res["args"][i],
+                sent,
+                f"{name} after {fn}(logp_new, logp_old, adv, 0.2, mask) (expected it unchanged)",
+                rtol=0,
+                atol=0,
+            )
+        expect_array(
+            res["kwargs"]["mask"],
+            mask,
+            f"mask after {fn}(...) (expected it unchanged)",
+            rtol=0,
+            atol=0,
+        )
+    r, v, d = f32([1.0, 0.0, 2.0]), f32([0.5, 0.4, 0.3]), torch.tensor([False, True, False])
+    res = impl.inputs_after("gae", r, v, d, 0.9, 0.8)
+    expect_array(
+        res["args"][0],
+        r,
+        "rewards after gae(rewards, values, dones, 0.9, 0.8) (expected them unchanged)",
+        rtol=0,
+        atol=0,
+    )
+    expect_array(
+        res["args"][1],
+        v,
+        "values after gae(rewards, values, dones, 0.9, 0.8) (expected them unchanged)",
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_gae_returns_two_float32_tensors_without_grad_for_lists_or_tensors(impl):
+    exp = gae_by_hand([1.0, 0.0, 2.0], [0.5, 0.4, 0.3], [0, 1, 0], 0.9, 0.8, 0.0)
+    for r, v, d in (
+        ([1, 0, 2], [0.5, 0.4, 0.3], [0, 1, 0]),
+        (
+            f32([1.0, 0.0, 2.0]),
+            f32([0.5, 0.4, 0.3]).requires_grad_(True),
+            torch.tensor([False, True, False]),
+        ),
+    ):
+        call = f"gae({show(r)}, {show(v)}{' (requires grad)' if isinstance(v, torch.Tensor) else ''}, {show(d)}, 0.9, 0.8)"
+        out = impl.gae(r, v, d, 0.9, 0.8)
+        assert type(out) is tuple and len(out) == 2, (
+            f"{call}: expected (advantages, returns), got {show(out)}"
+        )
+        for name, got, want in (
+            ("advantages", out[0], exp),
+            ("returns", out[1], exp + [0.5, 0.4, 0.3]),
+        ):
+            expect_array(got, want, f"{call}: {name}", atol=1e-5)
+            assert not got.requires_grad, (
+                f"{call}: expected {name} without grad (they are targets: detach them), got a tensor that requires grad"
+            )
+
+
+def test_bad_shapes_clip_eps_and_an_empty_mask_raise_value_error(impl):
+    new, old, adv = lesson_batch()
+    expect_raises(
+        "ValueError",
+        lambda: impl.ppo_clip_loss(new, old[:5], adv, 0.2),
+        "ppo_clip_loss(logp_new of shape (6,), logp_old of shape (5,), adv)",
+    )
+    expect_raises(
+        "ValueError",
+        lambda: impl.ppo_clip_loss(new, old, adv[:4], 0.2),
+        "ppo_clip_loss(logp_new of shape (6,), logp_old, adv of shape (4,))",
+    )
+    expect_raises(
+        "ValueError",
+        lambda: impl.ppo_clip_loss(new, old, adv, 0.2, mask=torch.ones(3)),
+        "ppo_clip_loss(<shape (6,)>, mask of shape (3,))",
+    )
+    expect_raises(
+        "ValueError",
+        lambda: impl.ppo_clip_loss(new, old, adv, -0.1),
+        "ppo_clip_loss(..., clip_eps=-0.1)",
+        mentions="clip_eps",
+    )
+    expect_raises(
+        "ValueError",
+        lambda: impl.ppo_clip_loss(new, old, adv, 0.2, mask=torch.zeros(6)),
+        "ppo_clip_loss(..., mask=zeros(6)) (no entry to average over)",
+        mentions="mask",
+    )
+    expect_raises(
+        "ValueError",
+        lambda: impl.ppo_stats(new, old, adv, 0.2, mask=torch.zeros(6)),
+        "ppo_stats(..., mask=zeros(6)) (no entry to average over)",
+        mentions="mask",
+    )
+
+
+def test_gae_rejects_gamma_or_lam_outside_0_1_and_mismatched_lengths(impl):
+    r, v, d = [1.0, 0.0, 2.0], [0.5, 0.4, 0.3], [False, True, False]
+    expect_raises(
+        "ValueError", lambda: impl.gae(r, v, d, gamma=1.5), "gae(..., gamma=1.5)", mentions="gamma"
+    )
+    expect_raises(
+        "ValueError",
+        lambda: impl.gae(r, v, d, gamma=-0.1),
+        "gae(..., gamma=-0.1)",
+        mentions="gamma",
+    )
+    expect_raises(
+        "ValueError", lambda: impl.gae(r, v, d, lam=1.2), "gae(..., lam=1.2)", mentions="lam"
+    )
+    expect_raises(
+        "ValueError", lambda: impl.gae(r, v[:2], d), "gae(<3 rewards>, <2 values>, <3 dones>)"
+    )
+    expect_raises(
+        "ValueError", lambda: impl.gae(r, v, d[:2]), "gae(<3 rewards>, <3 values>, <2 dones>)"
+    )
+
+
+# -- properties ------------------------------------------------------------------------------------------
+small = st.floats(-5, 5, width=32)
+
+
+@st.composite
+def ppo_batches(draw):
+    n = draw(st.integers(1, 20))
+    old = np.float32(draw(st.lists(st.floats(-5, 0, width=32), min_size=n, max_size=n)))
+    log_ratio = np.float32(draw(st.lists(st.floats(-1, 1, width=32), min_size=n, max_size=n)))
+    adv = np.float32(draw(st.lists(small, min_size=n, max_size=n)))
+    eps = draw(st.floats(0.0, 0.5))
+    mask = None
+    if draw(st.booleans()):
+        mask = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+        mask[draw(st.integers(0, n - 1))] = True
+    return old + log_ratio, old, adv, eps, mask
+
+
+def _mask_arg(mask: np.ndarray | None, as_float: bool):
+    if mask is None:
+        return {}
+    return {"mask": torch.from_numpy(mask.astype(np.float32) if as_float else mask)}
+
+
+@given(batch=ppo_batches(), as_float=st.booleans())
+def test_the_loss_and_its_gradient_match_the_clipped_formula(impl, batch, as_float):
+    new, old, adv, eps, mask = batch
+    exp_loss, exp_grad = ppo_by_hand(new, old, adv, eps, mask)
+    kw = _mask_arg(mask, as_float)
+    call = f"ppo_clip_loss({show(new)}, {show(old)}, {show(adv)}, clip_eps={eps:.4g}" + (
+        f", mask={show(kw['mask'])})" if kw else ")"
+    )
+    res = impl.grad(
+        "ppo_clip_loss",
+        torch.from_numpy(new).requires_grad_(True),
+        torch.from_numpy(old),
+        torch.from_numpy(adv),
+        eps,
+        **kw,
+    )
+    assert res["graph"], (
+        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
+    )
+    loss_of(res["out"], exp_loss, call)
+    grad = res["grads"][0]
+    assert isinstance(grad, Array) and grad.shape == new.shape, (
+        f"d {call} / d logp_new: expected a gradient of shape {new.shape}, got {show(grad)}"
+    )
+    ratio = np.exp(np.float64(new) - np.float64(old))
+    edge = (np.abs(ratio - (1 - eps)) < 1e-4) | (np.abs(ratio - (1 + eps)) < 1e-4)
+    exp_grad = np.where(edge, grad.value, exp_grad)  # on the clip boundary any subgradient will do
+    expect_array(
+        grad,
+        exp_grad,
+        f"d {call} / d logp_new (zero where the clipped term binds or the entry is padding)",
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+@given(batch=ppo_batches())
+def test_ppo_stats_match_their_definitions(impl, batch):
+    new, old, adv, eps, mask = batch
+    exp = stats_by_hand(new, old, eps, mask)
+    kw = _mask_arg(mask, as_float=False)
+    call = f"ppo_stats({show(new)}, {show(old)}, adv, clip_eps={eps:.4g}" + (
+        f", mask={show(kw['mask'])})" if kw else ")"
+    )
+    out = impl.ppo_stats(
+        torch.from_numpy(new), torch.from_numpy(old), torch.from_numpy(adv), eps, **kw
+    )
+    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
+        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
+    )
+    ratio = np.exp(np.float64(new) - np.float64(old))
+    if np.all(np.abs(np.abs(ratio - 1) - eps) > 1e-5):  # no ratio on the edge of the clip range
+        expect_float(
+            out["clip_fraction"],
+            exp["clip_fraction"],
+            f"{call}['clip_fraction'] = mean(|ratio - 1| > eps)",
+        )
+    expect_float(
+        out["approx_kl"],
+        exp["approx_kl"],
+        f"{call}['approx_kl'] = mean((ratio - 1) - log ratio)",
+        rtol=1e-4,
+        atol=1e-6,
+    )
+
+
+@st.composite
+def trajectories(draw):
+    n = draw(st.integers(1, 40))
+    rewards = np.float32(draw(st.lists(small, min_size=n, max_size=n)))
+    values = np.float32(draw(st.lists(small, min_size=n, max_size=n)))
+    dones = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    last_value = float(np.float32(draw(small)))
+    return rewards, values, dones, last_value
+
+
+def _gae(impl, traj, gamma, lam):
+    rewards, values, dones, last_value = traj
+    call = f"gae({show(rewards)}, {show(values)}, {show(dones)}, gamma={gamma:.4g}, lam={lam:.4g}, last_value={last_value:.4g})"
+    out = impl.gae(
+        torch.from_numpy(rewards),
+        torch.from_numpy(values),
+        torch.from_numpy(dones),
+        gamma=gamma,
+        lam=lam,
+        last_value=last_value,
+    )
+    assert type(out) is tuple and len(out) == 2, (
+        f"{call}: expected (advantages, returns), got {show(out)}"
+    )
+    return out, call
+
+
+@given(traj=trajectories(), gamma=st.floats(0, 1), lam=st.floats(0, 1))
+def test_gae_matches_a_plain_backward_loop_with_episode_ends_anywhere(impl, traj, gamma, lam):
+    (adv, ret), call = _gae(impl, traj, gamma, lam)
+    exp = gae_by_hand(traj[0], traj[1], traj[2], gamma, lam, traj[3])
+    expect_array(adv, exp, f"{call}: advantages", rtol=1e-4, atol=1e-4)
+    expect_array(
+        ret,
+        exp + np.float64(traj[1]),
+        f"{call}: returns = advantages + values",
+        rtol=1e-4,
+        atol=1e-4,
+    )
+
+
+@given(traj=trajectories(), gamma=st.floats(0, 1))
+def test_gae_with_lam_1_is_monte_carlo_g_minus_v_and_with_lam_0_the_td_error(impl, traj, gamma):
+    rewards, values, dones, last_value = traj
+    (adv, ret), call = _gae(impl, traj, gamma, 1.0)
+    G = mc_returns(rewards, dones, gamma, last_value)
+    expect_array(
+        adv,
+        G - np.float64(values),
+        f"{call}: advantages (expected G_t - V_t)",
+        rtol=1e-4,
+        atol=1e-4,
+    )
+    expect_array(
+        ret, G, f"{call}: returns (expected the Monte-Carlo return G_t)", rtol=1e-4, atol=1e-4
+    )
+    (adv, _), call = _gae(impl, traj, gamma, 0.0)
+    v_next = np.append(np.float64(values[1:]), last_value)
+    td = np.float64(rewards) + gamma * v_next * (1 - dones) - np.float64(values)
+    expect_array(
+        adv,
+        td,
+        f"{call}: advantages (expected the one-step TD error r_t + gamma V_t+1 (1 - done_t) - V_t)",
+        rtol=1e-4,
+        atol=1e-4,
+    )
+
+
+# -- oracle against the reference, with gradients -------------------------------------------------------------
+def _compare_with_reference(impl, ref, rng, rounds: int) -> None:
+    for _ in range(rounds):
+        B, T = int(rng.integers(1, 5)), int(rng.integers(1, 12))
+        old = torch.from_numpy(rng.uniform(-6, 0, (B, T)).astype(np.float32))
+        new = old + torch.from_numpy(rng.normal(0, 0.4, (B, T)).astype(np.float32))
+        adv = torch.from_numpy(rng.normal(0, 2, (B, T)).astype(np.float32))
+        lengths = rng.integers(1, T + 1, B)
+        mask = torch.from_numpy(np.arange(T)[None, :] < lengths[:, None])  # (B, T), right padding
+        new[~mask], old[~mask] = 200.0, -200.0  # garbage in the padding
+        eps = float(rng.choice([0.1, 0.2, 0.3]))
+        tag = f"<random ({B}, {T}) batch, lengths {lengths.tolist()}>, clip_eps={eps}"
+        leaf = new.clone().requires_grad_(True)
+        exp = ref.ppo_clip_loss(leaf, old, adv, eps, mask=mask)
+        exp.backward()
+        res = impl.grad("ppo_clip_loss", new.clone().requires_grad_(True), old, adv, eps, mask=mask)
+        assert res["graph"], (
+            f"ppo_clip_loss({tag}): expected the loss to be attached to logp_new's graph"
+        )
+        loss_of(res["out"], float(exp), f"ppo_clip_loss({tag})")
+        expect_array(
+            res["grads"][0], leaf.grad, f"d ppo_clip_loss({tag}) / d logp_new", rtol=1e-4, atol=1e-6
+        )
+        stats, exp_stats = (
+            impl.ppo_stats(new, old, adv, eps, mask=mask),
+            ref.ppo_stats(new, old, adv, eps, mask=mask),
+        )
+        assert type(stats) is dict and set(stats) == set(exp_stats), (
+            f"ppo_stats({tag}): expected keys {sorted(exp_stats)}, got {show(stats)}"
+        )
+        for key, value in exp_stats.items():
+            expect_float(stats[key], value, f"ppo_stats({tag})[{key!r}]", rtol=1e-4, atol=1e-6)
+        n = int(rng.integers(1, 60))
+        r, v = rng.normal(size=n).astype(np.float32), rng.normal(size=n).astype(np.float32)
+        d = rng.random(n) < 0.15
+        gamma, lam, last = (
+            float(rng.uniform(0.8, 1)),
+            float(rng.uniform(0.5, 1)),
+            float(rng.normal()),
+        )
+        call = f"gae(<{n} random steps, dones at {np.flatnonzero(d).tolist()}>, gamma={gamma:.3f}, lam={lam:.3f}, last_value={last:.3f})"
+        out = impl.gae(
+            torch.from_numpy(r), torch.from_numpy(v), torch.from_numpy(d), gamma, lam, last
+        )
+        exp_adv, exp_ret = ref.gae(
+            torch.from_numpy(r), torch.from_numpy(v), torch.from_numpy(d), gamma, lam, last
+        )
+        assert type(out) is tuple and len(out) == 2, (
+            f"{call}: expected (advantages, returns), got {show(out)}"
+        )
+        expect_array(out[0], exp_adv, f"{call}: advantages", rtol=1e-4, atol=1e-4)
+        expect_array(out[1], exp_ret, f"{call}: returns", rtol=1e-4, atol=1e-4)
+
+
+def test_matches_the_reference_on_random_batches_with_gradients(impl, ref):
+    _compare_with_reference(impl, ref, np.random.default_rng(6), rounds=15)
+
+
+@pytest.mark.hidden
+def test_matches_the_reference_on_fresh_random_inputs(impl, ref, rng):
+    _compare_with_reference(impl, ref, rng, rounds=15)

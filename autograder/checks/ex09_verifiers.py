@@ -1,0 +1,387 @@
+"""Checks for exercise 09: verifier rewards for RLVR (answer extraction, math, format, code).
+
+``MATH_CASES`` is also read by ``benchmarks/compare_math_verify.py``, which compares the
+reference ``math_reward`` with Hugging Face's math-verify on the same table.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checks._support import expect_float, expect_raises, show
+
+EXERCISE = "ex09_verifiers"
+
+GSM8K_GOLD = (
+    "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
+    "Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n"
+    "#### 72"
+)
+THINK = "<think>\nApril: 48 clips.\nMay: half of that, 24.\nTotal 48 + 24 = 70... no, 72.\n</think>\n"
+
+# (completion, gold, expected math_reward, what the case is about), in four groups
+MathCase = tuple[str | None, str, float, str]
+MATH_WHERE: list[MathCase] = [
+    ("So she sold 72 clips.\n#### 72", "72", 1.0, "GSM8K answer line"),
+    ("#### 72", GSM8K_GOLD, 1.0, "gold is a whole GSM8K solution"),
+    ("First try: #### 12\nNo wait, recount.\n#### 72", "72", 1.0, "the last #### counts"),
+    ("First try: #### 12\nNo wait, recount.\n#### 72", "12", 0.0, "the first #### does not count"),
+    ("Total: 48 + 24 = 72.\n#### 72\nI hope this helps!", "72", 1.0, "text after the #### line"),
+    ("\\boxed{72}", "72", 1.0, "a boxed answer"),
+    ("The answer is $\\boxed{72}$.", "72", 1.0, "a boxed answer inside $...$"),
+    ("Maybe \\boxed{70}. Checking again: \\boxed{72}", "72", 1.0, "the last \\boxed counts"),
+    ("Maybe \\boxed{70}. Checking again: \\boxed{72}", "70", 0.0, "the first \\boxed does not"),
+    ("\\boxed{72} or \\boxed{73}", "72", 0.0, "two different boxed answers: the last one"),
+    ("\\boxed{\\frac{1}{2}}", "1/2", 1.0, "nested braces in \\boxed"),
+    ("\\boxed{\\frac{3}{4}}", "0.75", 1.0, "\\frac{a}{b} equals a decimal"),
+    ("so the probability is \\boxed{\\frac{3}{4}}.", "\\frac{3}{4}", 1.0, "\\frac on both sides"),
+    ("\\boxed{-\\frac{1}{2}}", "-0.5", 1.0, "a negative \\frac"),
+    ("\\boxed{1,000}", "1000", 1.0, "thousands separator in \\boxed"),
+    (THINK + "<answer>\\boxed{72}</answer>", "72", 1.0, "multi-line <think> then boxed"),
+    ("<think>\\boxed{70}</think>\n<answer>\\boxed{72}</answer>", "72", 1.0, "a boxed guess in <think>"),
+    (THINK + "<answer>\n#### 72\n</answer>", "72", 1.0, "#### inside a multi-line <answer>"),
+]
+MATH_NORMALISATION: list[MathCase] = [
+    ("#### 1,000", "1000", 1.0, "thousands separator"),
+    ("#### 1,234,567", "1234567", 1.0, "two thousands separators"),
+    ("#### $72", "72", 1.0, "a dollar sign"),
+    ("#### \\$72", "72", 1.0, "an escaped dollar sign"),
+    ("#### 72.", "72", 1.0, "a trailing period"),
+    ("#### $1,234.", "1234", 1.0, "dollar, separator and period together"),
+    ("####72", "72", 1.0, "no space after ####"),
+    ("#### 72  \n", "72", 1.0, "trailing whitespace"),
+    ("#### 72", "$72", 1.0, "a dollar sign in the gold"),
+    ("#### 1000", "1,000", 1.0, "a separator in the gold"),
+]
+MATH_NUMBERS: list[MathCase] = [
+    ("#### -3", "-3", 1.0, "a negative answer"),
+    ("#### -3", "3", 0.0, "the sign matters (-3 vs 3)"),
+    ("#### 3", "-3", 0.0, "the sign matters (3 vs -3)"),
+    ("#### 72.0", "72", 1.0, "72.0 equals 72"),
+    ("#### 72", "72.00", 1.0, "72 equals 72.00"),
+    ("#### 72.9", "72", 0.0, "72.9 is not 72"),
+    ("#### 0.5", "0.50", 1.0, "0.5 equals 0.50"),
+    ("#### 3/4", "0.75", 1.0, "a/b equals a decimal"),
+    ("#### 2/4", "1/2", 1.0, "equal fractions"),
+    ("#### 3/4", "\\frac{3}{4}", 1.0, "a/b equals \\frac{a}{b}"),
+    ("#### 1/3", "0.33", 0.0, "1/3 is not 0.33"),
+    ("#### 0", "0", 1.0, "zero is an answer"),
+    ("#### 12", "123", 0.0, "12 is not 123 (no substring match)"),
+    ("#### 123", "12", 0.0, "123 is not 12 (no substring match)"),
+    ("#### 7", "72", 0.0, "7 is not 72"),
+    ("#### 72", "720", 0.0, "72 is not 720"),
+]
+MATH_NO_ANSWER: list[MathCase] = [
+    ("The answer is 72.", "72", 0.0, "no #### and no \\boxed: no answer"),
+    (None, "72", 0.0, "None"),
+    ("", "72", 0.0, "empty completion"),
+    ("####", "72", 0.0, "an empty #### answer"),
+    ("\\boxed{}", "72", 0.0, "an empty \\boxed"),
+    ("#### 72", "", 0.0, "an empty gold"),
+    ("#### 1/0", "1", 0.0, "division by zero does not crash"),
+]
+MATH_CASES = MATH_WHERE + MATH_NORMALISATION + MATH_NUMBERS + MATH_NO_ANSWER
+
+EXTRACT_CASES: list[tuple[str | None, str | None]] = [
+    ("The answer is\n#### 72", "72"),
+    ("#### 12\n#### 72", "72"),
+    ("#### 72\nDone.", "72"),
+    ("\\boxed{72}", "72"),
+    ("\\boxed{3} then \\boxed{5}", "5"),
+    ("\\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
+    ("$\\boxed{\\frac{\\sqrt{2}}{2}}$.", "\\frac{\\sqrt{2}}{2}"),
+    ("\\boxed{\\{1, 2\\}}", "\\{1, 2\\}"),
+    ("\\boxed{7} #### 9", "9"),
+    ("no marker here: 72", None),
+    ("", None),
+    (None, None),
+]
+
+FORMAT_CASES: list[tuple[str | None, float, str]] = [
+    ("<think>add them</think><answer>72</answer>", 1.0, "the minimal form"),
+    (THINK + "<answer>\n72\n</answer>", 1.0, "multi-line reasoning and answer"),
+    ("<think>a</think>\n\n<answer>72</answer>\n", 1.0, "whitespace between and after"),
+    ("<think>a</think><answer>72</answer>   \n\n", 1.0, "trailing whitespace"),
+    ("<think>a</think><answer>72</answer> Hope this helps!", 0.0, "text after </answer>"),
+    ("<think>a</think><answer>72</answer>\nextra", 0.0, "text on a new line after </answer>"),
+    ("<think>a</think><answer>72</answer><answer>73</answer>", 0.0, "two answers"),
+    ("<think>a</think><think>b</think><answer>72</answer>", 0.0, "two think blocks"),
+    ("Sure! <think>a</think><answer>72</answer>", 0.0, "text before <think>"),
+    ("<answer>72</answer><think>a</think>", 0.0, "tags in the wrong order"),
+    ("<think>a</think>", 0.0, "no answer"),
+    ("<answer>72</answer>", 0.0, "no think"),
+    ("<think>a<answer>72</answer></think>", 0.0, "answer inside think"),
+    ("<think>a</think><answer>72", 0.0, "unclosed answer"),
+    ("", 0.0, "empty"),
+    (None, 0.0, "None"),
+]
+
+ADD = "a, b = map(int, input().split())\nprint(a + b)\n"
+ADD_TESTS = [("1 2\n", "3\n"), ("10 20\n", "30"), ("-5 5\n", "0\n")]
+CODE_TIMEOUT = 60.0  # per remote call, seconds (several subprocesses per call)
+
+
+def codes(impl):
+    return impl.using(timeout=CODE_TIMEOUT)
+
+
+def expect_reward(out: object, expected: float, call: str) -> None:
+    assert type(out) is float, f"{call}: expected a Python float {expected}, got {show(out)}"
+    assert out == expected, f"{call}: expected {expected}, got {out}"
+
+
+# -- extract_answer -----------------------------------------------------------------------------
+def test_extract_answer_takes_the_last_marker_and_matches_braces(impl):
+    for completion, expected in EXTRACT_CASES:
+        out = impl.extract_answer(completion)
+        call = f"extract_answer({completion!r})"
+        assert out == expected and (out is None or type(out) is str), (
+            f"{call}: expected {expected!r}, got {show(out)}"
+        )
+
+
+# -- math_reward: the table ---------------------------------------------------------------------
+def _math_table(impl, rows) -> None:
+    wrong = []
+    for completion, gold, expected, why in rows:
+        out = impl.math_reward(completion, gold)
+        if type(out) is not float or out != expected:
+            wrong.append(f"  math_reward({completion!r}, {gold!r}) [{why}]: expected {expected}, got {show(out)}")
+    assert not wrong, f"{len(wrong)} of {len(rows)} cases wrong:\n" + "\n".join(wrong[:12])
+
+
+def test_math_reward_finds_the_last_answer_marker(impl):
+    _math_table(impl, MATH_WHERE)
+
+
+def test_math_reward_normalises_dollars_commas_spaces_and_a_trailing_period(impl):
+    _math_table(impl, MATH_NORMALISATION)
+
+
+def test_math_reward_compares_numbers_not_strings_or_substrings(impl):
+    _math_table(impl, MATH_NUMBERS)
+
+
+def test_math_reward_is_0_without_an_answer_and_never_raises_on_bad_input(impl):
+    _math_table(impl, MATH_NO_ANSWER)
+
+
+# -- format_reward ---------------------------------------------------------------------------------
+def test_format_reward_accepts_think_then_answer_spanning_lines_and_nothing_else(impl):
+    wrong = []
+    for completion, expected, why in FORMAT_CASES:
+        out = impl.format_reward(completion)
+        if type(out) is not float or out != expected:
+            wrong.append(f"  format_reward({completion!r}) [{why}]: expected {expected}, got {show(out)}")
+    assert not wrong, f"{len(wrong)} of {len(FORMAT_CASES)} cases wrong:\n" + "\n".join(wrong)
+
+
+# -- properties ---------------------------------------------------------------------------------------
+MARKERS = ["####", "#### ", "\\boxed{", "\\boxed", "{", "}", "\\frac{", "$", ",", ".", "-", "/",
+           "\n", " ", "<think>", "</think>", "<answer>", "</answer>", "1/0", "\\"]
+messy_text = st.lists(
+    st.one_of(st.sampled_from(MARKERS), st.text(max_size=6), st.integers(-10**6, 10**6).map(str)),
+    max_size=20,
+).map("".join)
+
+
+@given(completion=messy_text, gold=st.one_of(messy_text, st.integers(-999, 999).map(str)))
+def test_the_rewards_are_python_floats_0_or_1_and_never_raise_on_any_text(impl, completion, gold):
+    for name, out in (
+        (f"math_reward({completion!r}, {gold!r})", impl.math_reward(completion, gold)),
+        (f"format_reward({completion!r})", impl.format_reward(completion)),
+    ):
+        assert type(out) is float and out in (0.0, 1.0), f"{name}: expected the Python float 0.0 or 1.0, got {show(out)}"
+    got = impl.extract_answer(completion)
+    assert got is None or type(got) is str, f"extract_answer({completion!r}): expected a str or None, got {show(got)}"
+
+
+@given(
+    n=st.integers(-10**7, 10**7),
+    fmt=st.sampled_from(["#### {n}", "#### {c}", "#### ${c}.", "\\boxed{{{n}}}", "\\boxed{{{c}}}", "#### {n}.0"]),
+    gold=st.sampled_from(["{n}", "{n}.0", "{c}", "Work.\n#### {n}"]),
+    prefix=st.text(alphabet="abc 123+=\n", max_size=30),
+)
+def test_an_integer_answer_matches_itself_in_any_format_and_no_other_number(impl, n, fmt, gold, prefix):
+    def fill(t: str, m: int) -> str:
+        return t.format(n=m, c=f"{m:,}")
+
+    completion = prefix + "\n" + fill(fmt, n)
+    others = [(n, 1.0), (n + 1, 0.0), (10 * n + 1, 0.0)] + ([(-n, 0.0)] if n else [])
+    for other, expected in others:
+        g = fill(gold, other)
+        expect_reward(impl.math_reward(completion, g), expected, f"math_reward({completion!r}, {g!r})")
+
+
+# -- code_reward ---------------------------------------------------------------------------------------
+def test_a_correct_program_scores_1_and_a_wrong_one_0(impl):
+    c = codes(impl)
+    call = f"code_reward({ADD!r}, {ADD_TESTS!r})"
+    expect_float(c.code_reward(ADD, ADD_TESTS), 1.0, call, rtol=0, atol=0)
+    wrong = ADD.replace("a + b", "a * b")
+    call = f"code_reward({wrong!r}, {ADD_TESTS!r})"
+    expect_float(c.code_reward(wrong, ADD_TESTS), 0.0, call, rtol=0, atol=0)
+
+
+def test_two_of_three_tests_passing_gives_2_3(impl):
+    prog = "a, b = map(int, input().split())\nprint(a + b if a >= 0 else a - b)\n"
+    call = f"code_reward({prog!r}, {ADD_TESTS!r})"
+    expect_float(codes(impl).code_reward(prog, ADD_TESTS), 2 / 3, call, rtol=1e-12, atol=1e-12)
+
+
+def test_the_program_reads_each_tests_stdin_and_trailing_whitespace_is_ignored(impl):
+    prog = "import sys\nfor line in sys.stdin.read().split('\\n'):\n    print(line[::-1], '  ')\n"
+    tests = [("abc\nxy", "cba\nyx\n\n"), ("hello", "olleh")]
+    call = f"code_reward({prog!r}, {tests!r})"
+    expect_float(codes(impl).code_reward(prog, tests), 1.0, call, rtol=0, atol=0)
+
+
+def test_a_crash_or_an_exit_before_printing_fails_even_with_exit_code_0(impl):
+    c = codes(impl)
+    tests = [("1 2\n", "3")]
+    for prog, why in (
+        ("import sys\nsys.exit(0)\nprint(3)\n", "sys.exit(0) before printing"),
+        ("import os\nos._exit(0)\n", "os._exit(0) without output"),
+        ("pass\n", "prints nothing"),
+        ("print(3)\nraise RuntimeError('boom')\n", "prints the answer, then crashes"),
+        ("print(3)\nimport sys\nsys.exit(1)\n", "prints the answer, then exits 1"),
+        ("print(3)\nassert 1 == 2\n", "prints the answer, then fails an assert"),
+        ("print(3\n", "a syntax error"),
+    ):
+        call = f"code_reward({prog!r}, {tests!r}) [{why}]"
+        expect_float(c.code_reward(prog, tests), 0.0, call, rtol=0, atol=0)
+
+
+def test_output_must_equal_the_expected_not_a_prefix_or_an_extension(impl):
+    c = codes(impl)
+    tests = [("", "1\n2\n3")]
+    for prog, why in (
+        ("print(1)\nprint(2)\n", "a prefix of the expected lines"),
+        ("print(1)\nprint(2)\nprint(3)\nprint(4)\n", "an extra line"),
+        ("print('1\\n2\\n3x')\n", "a wrong last line"),
+    ):
+        call = f"code_reward({prog!r}, {tests!r}) [{why}]"
+        expect_float(c.code_reward(prog, tests), 0.0, call, rtol=0, atol=0)
+
+
+def test_the_program_runs_in_a_fresh_isolated_python_per_test(impl):
+    prog = "import sys\nprint(sys.flags.isolated, sys.flags.optimize)\n"
+    tests = [("", "1 0"), ("", "1 0")]
+    call = f"code_reward({prog!r}, {tests!r}) (python -I, not -O)"
+    expect_float(codes(impl).code_reward(prog, tests), 1.0, call, rtol=0, atol=0)
+
+
+def test_missing_programs_score_0_and_an_empty_test_list_raises_value_error(impl):
+    c = codes(impl)
+    for prog in (None, "", "   \n"):
+        expect_float(c.code_reward(prog, [("", "")]), 0.0, f"code_reward({prog!r}, [('', '')])", rtol=0, atol=0)
+    expect_raises("ValueError", lambda: c.code_reward(ADD, []), f"code_reward({ADD!r}, [])", mentions="tests")
+
+
+def test_an_infinite_loop_fails_and_returns_within_the_timeout(impl):
+    c = codes(impl)
+    tests = [("1 2\n", "3")]
+    margin = 3.0  # process start-up and clean-up
+    for prog, why in (
+        ("while True:\n    pass\n", "loops forever"),
+        ("print(3, flush=True)\nwhile True:\n    pass\n", "prints the answer, then loops forever"),
+        ("import time\nprint(3, flush=True)\ntime.sleep(60)\n", "prints the answer, then sleeps"),
+    ):
+        call = f"code_reward({prog!r}, {tests!r}, timeout=0.5) [{why}]"
+        start = time.monotonic()
+        out = c.code_reward(prog, tests, timeout=0.5)
+        took = time.monotonic() - start
+        expect_float(out, 0.0, call, rtol=0, atol=0)
+        assert took <= 0.5 + margin, f"{call}: expected to return within {0.5 + margin:g} s, took {took:.2f} s"
+
+
+def test_child_processes_do_not_outlive_the_call(impl):
+    """A program starts a sleeping child and exits; a second program checks it is gone.
+
+    Both run through your ``code_reward``, so they see the same machine (and the same
+    sandbox) as each other: the first writes its child's pid to a file the grader names.
+    """
+    c = impl.using(timeout=15.0)
+    token = f"{time.time_ns()}-{np.random.default_rng().integers(1 << 30)}"
+    pidfile = f"/tmp/rl4llm-child-{token}.pid"
+    spawn = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(20)'])\n"
+        f"open({pidfile!r}, 'w').write(str(child.pid))\n"
+        "print('spawned')\n"
+    )
+    probe = (
+        "import os, time\n"
+        f"pid = int(open({pidfile!r}).read())\n"
+        "os.remove(" + repr(pidfile) + ")\n"
+        "def alive():\n"
+        "    try:\n"
+        "        with open(f'/proc/{pid}/stat') as f:\n"
+        "            return f.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')\n"
+        "    except OSError:\n"
+        "        return False\n"
+        "deadline = time.monotonic() + 1.0\n"
+        "while alive() and time.monotonic() < deadline:\n"
+        "    time.sleep(0.02)\n"
+        "print('alive' if alive() else 'gone')\n"
+    )
+    start = time.monotonic()
+    out = c.code_reward(spawn, [("", "spawned")], timeout=2.0)
+    took = time.monotonic() - start
+    call = f"code_reward(<program that starts `sleep 20` as a child and prints 'spawned'>, timeout=2)"
+    assert type(out) is float, f"{call}: expected a Python float, got {show(out)}"
+    assert took <= 2.0 + 3.0, (
+        f"{call}: expected to return within 5 s, took {took:.2f} s "
+        "(a pipe held open by the child blocks the read: kill the process group)"
+    )
+    verdict = c.code_reward(probe, [("", "gone")], timeout=5.0)
+    assert verdict == 1.0, (
+        f"{call}: expected the child to be killed when the call returns, but it was still "
+        "running afterwards (start the program in its own session and kill the whole process "
+        f"group, e.g. start_new_session=True and os.killpg); checker program scored {show(verdict)}"
+    )
+
+
+# -- oracle --------------------------------------------------------------------------------------------
+@pytest.mark.hidden
+def test_matches_the_reference_on_fresh_random_completions(impl, ref, rng):
+    def number() -> str:
+        kind = int(rng.integers(5))
+        n = int(rng.integers(-5000, 5000))
+        if kind == 0:
+            return str(n)
+        if kind == 1:
+            return f"{n:,}"
+        if kind == 2:
+            return f"{n / 4:.2f}"
+        if kind == 3:
+            return f"{n}/{int(rng.integers(1, 9))}"
+        return f"\\frac{{{abs(n)}}}{{{int(rng.integers(1, 9))}}}"
+
+    def completion() -> str:
+        think = "<think>\n" + "\n".join(f"step {i}: {number()}" for i in range(int(rng.integers(0, 4)))) + "\n</think>\n"
+        answers = [number() for _ in range(int(rng.integers(1, 3)))]
+        style = int(rng.integers(3))
+        if style == 0:
+            body = "\n" + "\n".join(f"#### {a}" for a in answers) + "\n"
+        elif style == 1:
+            body = " then ".join(f"\\boxed{{{a}}}" for a in answers)
+        else:
+            body = f"The answer is {answers[-1]}"
+        tail = str(rng.choice(["", ".", "\n", " Done."]))
+        return think + f"<answer>{body}</answer>" + tail
+
+    for _ in range(150):
+        text = completion()
+        gold = number() if rng.random() < 0.5 else ""
+        if not gold:
+            found = ref.extract_answer(text)
+            gold = found if found is not None else number()
+        call = f"math_reward({text!r}, {gold!r})"
+        expect_reward(impl.math_reward(text, gold), ref.math_reward(text, gold), call)
+        expect_reward(impl.format_reward(text), ref.format_reward(text), f"format_reward({text!r})")

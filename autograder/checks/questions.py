@@ -1,0 +1,301 @@
+"""Checks for the graded questions (``course/questions.py``).
+
+Three kinds of answer, three ways of grading:
+
+* **Numbers** (Q1, Q2): the student's own ``train_bandit`` is re-run, through the
+  worker, on the seeds they list, with the settings of
+  :data:`autograder.experiments.QUESTION_RUNS`. The number must be what their code
+  produces (within :func:`~autograder.experiments.answer_tolerance`) and lie in the
+  band derived from the reference over 20 seeds (``autograder/data/question_bands.json``,
+  written by ``python -m autograder experiments --write-bands``; never typed by hand).
+* **Choices** (Q1's yes/no, Q3, CU1-CU3): compared with the answer key, which is the
+  reference ``solutions/questions.py``. The student release has no ``solutions/``, so
+  the letters are not readable there; the key is used only in authoritative grading
+  (``python -m autograder grade``). Anywhere else a valid answer is reported as
+  "graded on submission" and left out of the total. A wrong choice gets a hint, never
+  the letter.
+* **Explanations** (Q3, CU2): listed under ``manual`` in ``rubric.toml``; a person
+  awards their points. The check only reports "needs manual grading" (or
+  "not answered" for an empty one); it never gives or takes points.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.checks._support import show
+from autograder.errors import Problem
+from autograder.experiments import (
+    QUESTION_RUNS,
+    ExperimentError,
+    answer_tolerance,
+    check_curve,
+    episodes_to_90,
+    load_bands,
+    mean_episodes,
+)
+from autograder.plugin import KEY
+from autograder.reference import ReferenceMissing, reference
+from autograder.results import MANUAL, ON_SUBMISSION
+from autograder.values import Array
+
+EXERCISE = "questions"
+MIN_SEEDS, MAX_SEEDS = 3, 5
+TRAIN_TIMEOUT = 300.0  # one train_bandit call (4000 episodes take about 5 s)
+LETTERS = ("A", "B", "C", "D")
+
+HINTS = {
+    "Q1_same_speed": (
+        "is anything in the network, the environment or the update specific to action 2? "
+        "Compare the gap between your two numbers with their spread over seeds (`target` plot)."
+    ),
+    "Q3_choice": (
+        "the lesson: 'the magnitude of each adjustment is proportional to the reward received'. "
+        "What adjustment does a wrong action get when its reward is 0.0? Compare the curves of "
+        "your `wrong_reward` plot."
+    ),
+    "CU1_choice": (
+        "re-read 'Putting It All Together': the state is the context so far; what does the "
+        "model pick at each time step?"
+    ),
+    "CU2_choice": (
+        "re-read section 5 'PPO: Stable Policy Updates' (the soup and the salt shaker): what "
+        "does the ratio clip protect the policy from?"
+    ),
+    "CU3_choice": (
+        "re-read section 6: what can a policy do to an *imperfect* reward model, and what do "
+        "the KL penalty and verifiable rewards guard against?"
+    ),
+}
+
+
+class NotAnswered(Problem, AssertionError):
+    """The answer is still blank: 0 points, verdict "not answered"."""
+
+    verdict = "not answered"
+
+    def render(self) -> str:
+        return self.message
+
+
+class Pending(Problem, Exception):
+    """No automatic verdict: graded by a person, or by the grader that holds the key."""
+
+    def __init__(self, verdict: str, message: str) -> None:
+        super().__init__(message)
+        self.verdict = verdict
+
+    def render(self) -> str:
+        return self.message
+
+
+# -- reading answers ------------------------------------------------------------------------------
+def read(impl, name: str) -> object:
+    """The value of ``name`` in the student's questions.py, as plain data."""
+    from autograder.errors import StudentError
+
+    try:
+        return getattr(impl, name).value()
+    except StudentError as err:
+        if err.is_a("AttributeError"):
+            raise AssertionError(
+                f"{name} is missing from questions.py (keep every answer variable)"
+            ) from None
+        raise AssertionError(f"{name}: could not read it ({err.exc}: {err.msg})") from None
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def expect_seeds(value: object, name: str) -> list[int]:
+    if value is None:
+        raise AssertionError(
+            f"{name} is not answered: list the {MIN_SEEDS} to {MAX_SEEDS} seeds you ran"
+        )
+    ok = (
+        isinstance(value, (list, tuple))
+        and MIN_SEEDS <= len(value) <= MAX_SEEDS
+        and all(type(s) is int and 0 <= s < 2**31 for s in value)
+        and len(set(value)) == len(value)
+    )
+    assert ok, (
+        f"{name}: expected a list of {MIN_SEEDS} to {MAX_SEEDS} different ints in [0, 2**31), "
+        f"e.g. [0, 1, 2, 3, 4]; got {show(value)}"
+    )
+    return list(value)
+
+
+def expect_episodes(value: object, name: str) -> int | None:
+    if value is None or (type(value) is int):
+        return value
+    if isinstance(value, Array) and value.lib == "npscalar" and value.value.dtype.kind in "iu":
+        return int(value.value)
+    if isinstance(value, float):
+        raise AssertionError(
+            f"{name}: expected an int (or None), got the float {value!r}; round it"
+        )
+    raise AssertionError(f"{name}: expected an int (or None), got {show(value)}")
+
+
+def expect_choice(value: object, name: str) -> str:
+    if is_blank(value):
+        raise NotAnswered(f"{name} is not answered: one letter, {', '.join(LETTERS)}")
+    text = value.strip().strip("().").upper() if isinstance(value, str) else None
+    assert text in LETTERS, f"{name}: expected one letter, {', '.join(LETTERS)}; got {show(value)}"
+    return text
+
+
+# -- answer keys (authoritative grading only) -----------------------------------------------------
+def answer_key(request: pytest.FixtureRequest, name: str) -> object | None:
+    """The key for ``name``, or None where this run may not use it (then: graded on submission)."""
+    if request.config.stash[KEY].mode != "grading":
+        return None
+    try:
+        return getattr(reference(EXERCISE), name)
+    except ReferenceMissing:
+        return None
+
+
+def grade_choice(request: pytest.FixtureRequest, name: str, answer: object) -> None:
+    key = answer_key(request, name)
+    if key is None:
+        raise Pending(
+            ON_SUBMISSION,
+            f"{name} = {answer!r} is recorded; it is checked when your work is graded",
+        )
+    assert answer == key, f"{name} = {answer!r} is not the best answer. Hint: {HINTS[name]}"
+
+
+def manual(impl, name: str) -> None:
+    value = read(impl, name)
+    if is_blank(value):
+        raise NotAnswered(f"{name} is not answered: a few sentences in your own words")
+    assert isinstance(value, str), f"{name}: expected a str, got {show(value)}"
+    text = " ".join(value.split())
+    quoted = text if len(text) <= 800 else text[:797] + "..."
+    raise Pending(MANUAL, f"{name} ({len(text.split())} words) is read by a person:\n> {quoted}")
+
+
+# -- numbers --------------------------------------------------------------------------------------
+def rerun(impl, var: str, seeds: list[int]) -> list[int | None]:
+    """Episodes to 90 % of the student's train_bandit for ``var``'s setting, per seed."""
+    setting, _ = QUESTION_RUNS[var]
+    ex04 = impl.module("ex04_reinforce").using(timeout=TRAIN_TIMEOUT)
+    out = []
+    for seed in seeds:
+        kwargs = setting.kwargs(seed)
+        try:
+            curve = check_curve(ex04.train_bandit(**kwargs), kwargs)
+        except ExperimentError as exc:
+            raise AssertionError(str(exc)) from None
+        out.append(episodes_to_90(curve))
+    return out
+
+
+def judge(
+    var: str,
+    claimed: int | None,
+    per_seed: list[int | None],
+    seeds_var: str,
+    seeds: list[int],
+    band: list,
+) -> str | None:
+    """What is wrong with a numeric answer (None: nothing). Pure; unit-tested."""
+    setting, _ = QUESTION_RUNS[var]
+    mine = mean_episodes(per_seed)
+    per = ", ".join("never" if v is None else str(v) for v in per_seed)
+    runs = f"your train_bandit on {seeds_var} = {seeds} gives {mine} (per seed: {per})"
+    budget = setting.episodes
+    if claimed is None and mine is not None:
+        return f"{var} = None says 90 % is never reached within {budget} episodes, but {runs}"
+    if claimed is not None and mine is None:
+        return (
+            f"{var} = {claimed}, but {runs}: a seed that never reaches 90 % within {budget} "
+            "episodes makes the answer None"
+        )
+    if claimed is not None and abs(claimed - mine) > answer_tolerance(mine):
+        way = "higher" if claimed > mine else "lower"
+        return (
+            f"{var} = {claimed} is {way} than what your own code produces: {runs}. Report what "
+            "your train_bandit gives (`python -m autograder experiments` prints it)"
+        )
+    lo, hi = band
+    if claimed is None:
+        return (
+            f"{var} = None matches your code, but the reference reaches 90 % after {lo} to {hi} "
+            f"episodes: your train_bandit learns too slowly or not at all ({runs})"
+        )
+    if claimed > hi:
+        return (
+            f"{var} = {claimed} is above the accepted range [{lo}, {hi}] (reference, 20 seeds): "
+            f"your train_bandit learns more slowly than it should ({runs}); compare it with the "
+            "lesson's example"
+        )
+    if claimed < lo:
+        return (
+            f"{var} = {claimed} is below the accepted range [{lo}, {hi}] (reference, 20 seeds): "
+            f"your train_bandit reaches 90 % sooner than it should ({runs}); check its learning "
+            "rate, its rewards and metric='prob'"
+        )
+    return None
+
+
+def numeric(impl, seeds_var: str, names: list[str]) -> None:
+    raw_seeds = read(impl, seeds_var)
+    raw = {n: read(impl, n) for n in names}
+    if raw_seeds is None and all(v is None for v in raw.values()):
+        raise NotAnswered(f"{seeds_var} and {', '.join(names)} are not answered")
+    seeds = expect_seeds(raw_seeds, seeds_var)
+    claimed = {n: expect_episodes(raw[n], n) for n in names}
+    bands = load_bands()["answers"]
+    problems = []
+    for n in names:
+        problem = judge(n, claimed[n], rerun(impl, n, seeds), seeds_var, seeds, bands[n]["band"])
+        if problem:
+            problems.append(problem)
+    assert not problems, "\n".join(problems)
+
+
+# -- Q1 -------------------------------------------------------------------------------------------
+def test_q1_episodes_to_90_with_target_2_and_target_0(impl):
+    numeric(impl, "Q1_seeds", ["Q1_episodes_target2", "Q1_episodes_target0"])
+
+
+def test_q1_does_target_0_learn_as_fast_as_target_2(impl, request):
+    value = read(impl, "Q1_same_speed")
+    if value is None:
+        raise NotAnswered("Q1_same_speed is not answered: True or False")
+    assert type(value) is bool, f"Q1_same_speed: expected True or False, got {show(value)}"
+    grade_choice(request, "Q1_same_speed", value)
+
+
+# -- Q2 -------------------------------------------------------------------------------------------
+def test_q2_episodes_to_90_at_learning_rate_1e_4(impl):
+    numeric(impl, "Q2_seeds", ["Q2_episodes_lr_1e4"])
+
+
+# -- Q3 -------------------------------------------------------------------------------------------
+def test_q3_what_happens_with_reward_0_for_wrong_actions(impl, request):
+    grade_choice(request, "Q3_choice", expect_choice(read(impl, "Q3_choice"), "Q3_choice"))
+
+
+def test_q3_why_explained(impl):
+    manual(impl, "Q3_why")
+
+
+# -- check your understanding ---------------------------------------------------------------------
+def test_cu1_what_plays_the_role_of_the_action_in_rlhf(impl, request):
+    grade_choice(request, "CU1_choice", expect_choice(read(impl, "CU1_choice"), "CU1_choice"))
+
+
+def test_cu2_why_ppo_clips_its_objective(impl, request):
+    grade_choice(request, "CU2_choice", expect_choice(read(impl, "CU2_choice"), "CU2_choice"))
+
+
+def test_cu2_why_explained(impl):
+    manual(impl, "CU2_why")
+
+
+def test_cu3_what_reward_hacking_is(impl, request):
+    grade_choice(request, "CU3_choice", expect_choice(read(impl, "CU3_choice"), "CU3_choice"))

@@ -1,0 +1,317 @@
+"""Authoritative re-grade of an nbgrader course: ``python -m autograder nbgrader-regrade COURSE``.
+
+``nbgrader autograde`` runs the checks inside the student's own kernel, where the
+student's code could patch them, and its score for a cell is only as good as
+that kernel. This command grades every ``submitted/<student>/<assignment>/<nb>.ipynb``
+again without any kernel:
+
+1. the notebook is read with nbformat and its code cells become one module
+   (:func:`autograder.notebook.notebook_code`: grader cells, magics and top-level
+   expression statements left out), written as every exercise module;
+2. the exercises whose checks the notebook's grade cells call are graded by the
+   sandboxed grader (bubblewrap when it works; ``--require-sandbox`` refuses
+   anything less) in a fresh process, with one secret seed for the whole run;
+3. each grade cell's ``auto_score`` in ``gradebook.db`` is overwritten through
+   ``nbgrader.api.Gradebook`` (manual scores are left alone: nbgrader lets a
+   manual score win), and the per-cell differences from the in-kernel scores are
+   written to ``reports/regrade-<assignment>.csv`` and ``.md``.
+
+Which check a grade cell runs is read from its source *as stored in the
+gradebook* (``check("ex02_returns", "test_...")``, also inside hidden-test
+blocks), never from the student's copy.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.notebook import module_names, notebook_code, run_grader, write_submission
+
+CHECK_CALL = re.compile(r"""check\(\s*["'](?P<ex>\w+)["']\s*,\s*["'](?P<check>\w+)["']\s*\)""")
+
+
+class RegradeError(RuntimeError):
+    """The course folder or gradebook cannot be re-graded (one clear line)."""
+
+
+@dataclass
+class CellRow:
+    """One grade cell of one submission: the in-kernel and the authoritative score."""
+
+    student: str
+    assignment: str
+    notebook: str
+    grade_id: str
+    exercise: str
+    check: str
+    max_score: float
+    kernel: float | None  # score of nbgrader's in-kernel autograde (None: not autograded / failed)
+    authoritative: float
+    verdict: str
+    output: str = ""
+
+    @property
+    def disagrees(self) -> bool:
+        return self.kernel is None or abs(self.kernel - self.authoritative) > 1e-9
+
+
+@dataclass
+class Report:
+    rows: list[CellRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+    @property
+    def disagreements(self) -> list[CellRow]:
+        return [r for r in self.rows if r.disagrees]
+
+    def totals(self) -> dict[tuple[str, str, str], tuple[float | None, float, float]]:
+        """(student, assignment, notebook) -> (in-kernel, authoritative, max) over graded cells."""
+        out: dict = {}
+        for r in self.rows:
+            key = (r.student, r.assignment, r.notebook)
+            k, a, m = out.get(key, (0.0, 0.0, 0.0))
+            k = None if (k is None or r.kernel is None) else k + r.kernel
+            out[key] = (k, a + r.authoritative, m + r.max_score)
+        return out
+
+    def markdown(self) -> str:
+        def fmt(x):
+            return "-" if x is None else f"{x:g}"
+
+        lines = ["# Authoritative re-grade", ""]
+        if self.seed is not None:
+            lines += [f"Seed of this run: {self.seed}", ""]
+        lines += [f"* {n}" for n in self.notes] + ([""] if self.notes else [])
+        lines += [
+            "| student | assignment | notebook | in-kernel | authoritative | max |",
+            "|---|---|---|---:|---:|---:|",
+        ]
+        for (s, a, nb), (k, auth, m) in sorted(self.totals().items()):
+            lines.append(f"| {s} | {a} | {nb} | {fmt(k)} | {fmt(auth)} | {fmt(m)} |")
+        lines += ["", f"## Cells where the in-kernel autograde and the re-grade disagree ({len(self.disagreements)})", ""]
+        if not self.disagreements:
+            lines.append("None.")
+        else:
+            lines += [
+                "| student | notebook | grade cell | check | in-kernel | authoritative | verdict |",
+                "|---|---|---|---|---:|---:|---|",
+            ]
+            for r in self.disagreements:
+                verdict = r.verdict.replace("|", "/")
+                lines.append(
+                    f"| {r.student} | {r.notebook} | {r.grade_id} | {r.exercise}::{r.check} | "
+                    f"{fmt(r.kernel)} | {fmt(r.authoritative)} | {verdict} |"
+                )
+        return "\n".join(lines) + "\n"
+
+    def write_csv(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(
+                ["student", "assignment", "notebook", "grade_id", "exercise", "check", "max_score",
+                 "in_kernel", "authoritative", "disagrees", "verdict", "output"]
+            )
+            for r in self.rows:
+                w.writerow(
+                    [r.student, r.assignment, r.notebook, r.grade_id, r.exercise, r.check, r.max_score,
+                     "" if r.kernel is None else r.kernel, r.authoritative, int(r.disagrees), r.verdict,
+                     r.output[:2000]]
+                )
+
+
+def course_id_of(course: Path) -> str:
+    """``c.CourseDirectory.course_id`` from the course's nbgrader_config.py (default "rl4llm")."""
+    cfg = course / "nbgrader_config.py"
+    if cfg.is_file():
+        m = re.search(r"""CourseDirectory\.course_id\s*=\s*["']([^"']+)["']""", cfg.read_text())
+        if m:
+            return m.group(1)
+    return "rl4llm"
+
+
+def submissions(course: Path, assignment: str | None, students: list[str] | None):
+    """``(student, assignment, notebook path)`` for every submitted notebook, sorted."""
+    root = course / "submitted"
+    if not root.is_dir():
+        raise RegradeError(f"{root}: no such folder (collect the submissions first)")
+    out = []
+    for sdir in sorted(p for p in root.iterdir() if p.is_dir()):
+        if students and sdir.name not in students:
+            continue
+        for adir in sorted(p for p in sdir.iterdir() if p.is_dir()):
+            if assignment and adir.name != assignment:
+                continue
+            out += [(sdir.name, adir.name, nb) for nb in sorted(adir.glob("*.ipynb"))]
+    return out
+
+
+def grade_cells_of(gb, notebook: str, assignment: str) -> list[tuple[str, float, str, str]]:
+    """``(grade_id, max_score, exercise, check)`` of the notebook's code grade cells."""
+    nb = gb.find_notebook(notebook, assignment)
+    out = []
+    for cell in nb.grade_cells:
+        if cell.cell_type != "code":
+            continue  # manual (markdown) answers stay with the human graders
+        source = gb.find_source_cell(cell.name, notebook, assignment).source
+        m = CHECK_CALL.search(source or "")
+        if m:
+            out.append((cell.name, float(cell.max_score), m.group("ex"), m.group("check")))
+    return out
+
+
+def kernel_scores(course: Path, student: str, assignment: str, notebook: str) -> dict[str, float] | None:
+    """Per-cell scores of nbgrader's in-kernel autograde, recomputed from
+    ``autograded/<student>/<assignment>/<notebook>.ipynb`` the way nbgrader scores a
+    cell (``nbgrader.utils.determine_grade``). None when there is no autograded copy
+    (never autograded, or the autograde of this submission failed)."""
+    import nbformat
+    from nbgrader.utils import determine_grade, is_grade
+
+    path = course / "autograded" / student / assignment / f"{notebook}.ipynb"
+    if not path.is_file():
+        return None
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception:  # noqa: BLE001
+        return None
+    out = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_grade(cell):
+            points, _max = determine_grade(cell)
+            out[cell.metadata["nbgrader"]["grade_id"]] = points
+    return out
+
+
+def _grade_notebook(path: Path, exercises: list[str], seed: int, sandbox: str) -> tuple[dict | None, str]:
+    """Grade one submitted notebook; ``(results, problem)``."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - any unreadable notebook scores 0
+        return None, f"unreadable notebook: {type(exc).__name__}: {exc}"
+    extracted = notebook_code(nb)
+    tmp = Path(tempfile.mkdtemp(prefix="rl4llm-regrade-"))
+    try:
+        write_submission(extracted.code, tmp / "submission", module_names())
+        return run_grader(tmp / "submission", exercises, seed=seed, sandbox=sandbox, instructor=True), ""
+    except Exception as exc:  # noqa: BLE001 - reported per notebook, never stops the batch
+        return None, f"grading failed: {type(exc).__name__}: {str(exc)[:500]}"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def regrade(
+    course: Path,
+    *,
+    assignment: str | None = None,
+    students: list[str] | None = None,
+    require_sandbox: bool = False,
+    no_sandbox: bool = False,
+    seed: int | None = None,
+    jobs: int = 1,
+    write: bool = True,
+    log=print,
+) -> Report:
+    """Re-grade the submissions of ``course`` and write the scores into its gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    course = Path(course).resolve()
+    db = course / "gradebook.db"
+    if not db.is_file():
+        raise RegradeError(f"{db}: no gradebook (run nbgrader generate_assignment in {course} first)")
+    seed = seed if seed is not None else secrets.randbelow(2**32)
+    sandbox = "off" if no_sandbox else ("require" if require_sandbox else "auto")
+    report = Report(seed=seed)
+    todo = submissions(course, assignment, students)
+    if not todo:
+        report.notes.append("no submitted notebooks found")
+        return report
+
+    with Gradebook(f"sqlite:///{db}", course_id=course_id_of(course)) as gb:
+        plans = []
+        for student, asg, path in todo:
+            nb_name = path.stem
+            try:
+                cells = grade_cells_of(gb, nb_name, asg)
+            except MissingEntry:
+                report.notes.append(f"{student}/{asg}/{path.name}: not in the gradebook (skipped)")
+                continue
+            plans.append((student, asg, path, cells))
+
+        def work(plan):
+            student, asg, path, cells = plan
+            exercises = sorted({ex for _, _, ex, _ in cells})
+            return plan, _grade_notebook(path, exercises, seed, sandbox) if exercises else ({}, "")
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for (student, asg, path, cells), (results, problem) in pool.map(work, plans):
+                kernel = kernel_scores(course, student, asg, path.stem)
+                _record(gb, report, student, asg, path.stem, cells, results, problem, kernel, write)
+                done = [r for r in report.rows if (r.student, r.notebook) == (student, path.stem)]
+                score = sum(r.authoritative for r in done)
+                log(f"{student}/{asg}/{path.name}: {score:g}/{sum(r.max_score for r in done):g}"
+                    + (f"  ({problem})" if problem else ""))
+                if results:
+                    for note in results.get("notes", []):
+                        if note not in report.notes and "UNSANDBOXED" in note:
+                            report.notes.append(note)
+    return report
+
+
+def _record(gb, report, student, asg, notebook, cells, results, problem, kernel_cells, write) -> None:
+    from nbgrader.api import MissingEntry
+
+    if write:
+        try:
+            gb.find_student(student)
+        except MissingEntry:
+            gb.add_student(student)
+        try:
+            gb.find_submission(asg, student)
+        except MissingEntry:
+            gb.add_submission(asg, student)
+    for gid, max_score, ex, check in cells:
+        found = (results or {}).get("exercises", {}).get(ex, {}).get(check)
+        if found is None:
+            verdict = problem or f"no check {ex}::{check} in this installation"
+            score, output = 0.0, ""
+        else:
+            score = max_score if found["passed"] else 0.0
+            verdict, output = found["verdict"], found["message"]
+        kernel = (kernel_cells or {}).get(gid)
+        try:
+            grade = gb.find_grade(gid, notebook, asg, student)
+        except MissingEntry:
+            grade = None
+        if write and grade is not None:
+            grade.auto_score = score
+            grade.needs_manual_grade = False
+        report.rows.append(CellRow(student, asg, notebook, gid, ex, check, max_score, kernel, score, verdict, output))
+    if write:
+        gb.db.commit()
+
+
+def write_reports(report: Report, course: Path, assignment: str | None) -> tuple[Path, Path]:
+    """``reports/regrade-<assignment|all>.csv`` and ``.md`` in the course folder."""
+    stem = f"regrade-{assignment or 'all'}"
+    out = Path(course) / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out / f"{stem}.csv", out / f"{stem}.md"
+    report.write_csv(csv_path)
+    md_path.write_text(report.markdown())
+    return csv_path, md_path
+
+
+def default_jobs() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)

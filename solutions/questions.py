@@ -1,0 +1,180 @@
+"""Graded questions - the lesson's REINFORCE experiments and "Check your understanding".
+
+The idea
+--------
+The lesson ends its runnable REINFORCE example with three questions (Q1-Q3) and
+closes with three "Check your understanding" questions (CU1-CU3). Answer each one
+by setting the variables below it; leave nothing else in this file.
+
+* Q1 and Q2 are answered with numbers from running **your own** ``train_bandit``
+  (exercise 04) over several seeds. Run all three experiments (about a minute on
+  two cores; a progress bar, one PNG plot per experiment and a summary)::
+
+      python -m autograder experiments            # reads course/, writes experiments/*.png
+
+  or, in a notebook, ``autograder.experiments.run_experiments(train_bandit)``.
+  The summary ends with the lines to copy here.
+* Multiple-choice answers are one letter, e.g. ``"B"``.
+* Explanations are a few sentences of plain text.
+
+Which numbers
+-------------
+*Episodes to 90 %* uses ``metric="prob"`` of ``train_bandit``: the mean probability
+of the target action on a fixed set of evaluation states, evaluated every 10
+episodes. For one seed it is the episode count at the first evaluation that is at
+least 0.9; for a setting, the mean over your seeds, rounded to the nearest integer.
+(The lesson's greedy "action-2 rate" reaches 90 % within a few dozen episodes in
+every setting at lr 3e-3, so it cannot show the differences asked about; the
+experiments plot it too.) The runs use ``train_bandit(target_action, lr,
+wrong_reward, episodes, eval_every=10, seed, metric="prob")`` with a budget of
+``episodes=300`` at lr 3e-3 and ``episodes=4000`` at lr 1e-4; all other arguments
+keep the lesson's values (target 2, lr 3e-3, wrong-action reward -0.1).
+
+How this is checked
+-------------------
+Numbers: the grader re-runs your ``train_bandit`` on the seeds you list and checks
+that your number is what your code produces (within half an evaluation interval or
+2 %), and that it lies in the range that the reference solution gives over 20
+other seeds (``autograder/data/question_bands.json``). A wrong number is told which
+way it is off and what your own run produced.
+Choices (and Q1's yes/no): checked against answer keys that only the grader that
+scores your submission holds; ``pytest course/`` says "graded on submission". A
+wrong choice gets a hint that points back to the lesson.
+Explanations: read and marked by a person ("needs manual grading"); no automatic
+points either way. An empty answer is "not answered" and scores 0.
+"""
+
+# -- lesson: questions on the runnable REINFORCE example ------------------------------------------
+
+# Q1. "Change the target action from 2 to 0. Does the policy learn equally fast?"
+#     Experiment `target`: target_action=2 vs target_action=0 (lr 3e-3, episodes=300).
+
+Q1_seeds: list[int] | None = None
+"""The seeds you ran for Q1: 3 to 5 different ints, e.g. [0, 1, 2, 3, 4]."""
+### BEGIN SOLUTION
+Q1_seeds = [0, 1, 2, 3, 4]
+### END SOLUTION
+
+Q1_episodes_target2: int | None = None
+"""Episodes to 90 % (metric "prob") with target_action=2, mean over Q1_seeds, rounded."""
+### BEGIN SOLUTION
+Q1_episodes_target2 = 80
+### END SOLUTION
+
+Q1_episodes_target0: int | None = None
+"""Episodes to 90 % (metric "prob") with target_action=0, mean over Q1_seeds, rounded."""
+### BEGIN SOLUTION
+Q1_episodes_target0 = 76
+### END SOLUTION
+
+Q1_same_speed: bool | None = None
+"""True if target 0 learns as fast as target 2 (the same up to seed-to-seed noise), else False."""
+### BEGIN SOLUTION
+Q1_same_speed = True
+### END SOLUTION
+
+# Q2. "Reduce the learning rate to 1e-4. How many episodes does it take to reach 90%?"
+#     Experiment `lr`: lr=1e-4 (target 2, wrong-action reward -0.1, episodes=4000).
+
+Q2_seeds: list[int] | None = None
+"""The seeds you ran for Q2: 3 to 5 different ints, e.g. [0, 1, 2, 3, 4]."""
+### BEGIN SOLUTION
+Q2_seeds = [0, 1, 2, 3, 4]
+### END SOLUTION
+
+Q2_episodes_lr_1e4: int | None = None
+"""Episodes to 90 % (metric "prob") at lr=1e-4, mean over Q2_seeds, rounded.
+
+Leave it None *and* fill in Q2_seeds if some seed never reaches 90 % within 4000 episodes.
+"""
+### BEGIN SOLUTION
+Q2_episodes_lr_1e4 = 2222
+### END SOLUTION
+
+# Q3. "Change the reward for wrong actions from -0.1 to 0.0. What happens and why?"
+#     Experiment `wrong_reward`: wrong_reward=-0.1 vs wrong_reward=0.0 (lr 3e-3, episodes=300).
+
+Q3_choice: str | None = None
+"""What happens? One letter:
+
+A. Learning breaks down: without a penalty nothing tells the policy that the other
+   actions are worse, so it stays close to uniform.
+B. It still learns to pick the target, a little more slowly: a wrong action now gives
+   reward 0, so its loss -log_prob * 0 has zero gradient and only the episodes that
+   sampled the target move the policy.
+C. It learns faster: with no negative rewards every update makes the sampled action
+   more likely, so the policy settles in fewer episodes.
+D. Nothing changes: for the same seed the learning curve is exactly the same, because
+   the loss only depends on the rewarded action.
+"""
+### BEGIN SOLUTION
+Q3_choice = "B"
+### END SOLUTION
+
+Q3_why: str = ""
+"""Why? Two or three sentences in your own words, using what your plot shows (graded by hand)."""
+### BEGIN SOLUTION
+Q3_why = (
+    "The policy-gradient step is proportional to the reward: with reward 0 a wrong action "
+    "contributes -log_prob * 0 = 0, so it is neither pushed down nor up. Only episodes that "
+    "sampled the target give a gradient, which raises the target's probability (and, through "
+    "the softmax, lowers the others), so the policy still converges, a bit later than with -0.1."
+)
+### END SOLUTION
+
+# -- understanding: check your understanding ------------------------------------------------------
+
+# CU1. "In the RLHF framework for LLM training, what plays the role of the RL 'action'?"
+
+CU1_choice: str | None = None
+"""One letter:
+
+A. The whole prompt that the user sends to the model.
+B. The score that the reward model gives to a complete response.
+C. Picking the next token, given the prompt and the tokens generated so far.
+D. One update of the model's weights by PPO.
+"""
+### BEGIN SOLUTION
+CU1_choice = "C"
+### END SOLUTION
+
+# CU2. "Why does PPO use clipping in its objective function?"
+
+CU2_choice: str | None = None
+"""One letter:
+
+A. To keep each update small: once the probability ratio between the new and the old
+   policy leaves [1 - eps, 1 + eps] the objective stops rewarding further change, so a
+   single update cannot move the policy far enough to collapse its performance.
+B. To keep the rewards between -1 and 1, so that the returns cannot overflow.
+C. To clip the norm of the gradient, which makes each training step faster.
+D. To stop the model from generating responses longer than a maximum length.
+"""
+### BEGIN SOLUTION
+CU2_choice = "A"
+### END SOLUTION
+
+CU2_why: str = ""
+"""One or two sentences, your own words: what goes wrong without the clipping? (graded by hand)"""
+### BEGIN SOLUTION
+CU2_why = (
+    "A plain policy-gradient step can change the policy so much that it starts producing bad "
+    "actions, and since its future data come from that worse policy it may never recover; "
+    "clipping the ratio bounds how far one update can move the policy."
+)
+### END SOLUTION
+
+# CU3. "What is 'reward hacking' in the context of RLHF?"
+
+CU3_choice: str | None = None
+"""One letter:
+
+A. Editing the human preference labels so that the reward model agrees with the policy.
+B. Training the reward model and the policy at the same time, on the same data.
+C. Giving the policy larger rewards so that it learns faster.
+D. The policy finding outputs that the imperfect reward model scores highly without
+   being good (for example repetitive flattery): it exploits the reward model's flaws.
+"""
+### BEGIN SOLUTION
+CU3_choice = "D"
+### END SOLUTION

@@ -1,0 +1,23 @@
+"""Bug: accumulates forward in time (G_t = gamma * G_{t-1} + r_t), i.e. a discounted sum of the PAST rewards, not the reward-to-go."""
+
+from __future__ import annotations
+
+import torch
+
+
+def discounted_returns(rewards, gamma: float) -> torch.Tensor:
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must be in [0, 1], got {gamma}")
+    returns = []
+    G = 0.0
+    for r in rewards:
+        G = gamma * G + float(r)
+        returns.append(G)
+    return torch.tensor(returns, dtype=torch.float32)
+
+
+def normalize(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if x.numel() == 0:
+        return x.clone()
+    return (x - x.mean()) / (x.std(correction=0) + eps)

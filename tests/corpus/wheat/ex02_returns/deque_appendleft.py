@@ -1,0 +1,28 @@
+"""Alternative: collections.deque.appendleft (the upstream pytorch/examples fix) and torch.std(unbiased=False)."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import torch
+
+
+def discounted_returns(rewards, gamma: float) -> torch.Tensor:
+    if not (0.0 <= gamma <= 1.0) or math.isnan(gamma):
+        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+    if isinstance(rewards, torch.Tensor):
+        rewards = rewards.tolist()
+    returns: deque[float] = deque()
+    G = 0.0
+    for r in reversed(list(rewards)):
+        G = float(r) + gamma * G
+        returns.appendleft(G)
+    return torch.tensor(list(returns), dtype=torch.float32)
+
+
+def normalize(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    x = torch.as_tensor(x).float()
+    if x.numel() < 2:
+        return torch.zeros_like(x)
+    return (x - x.mean()) / (torch.std(x, unbiased=False) + eps)

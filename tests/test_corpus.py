@@ -1,0 +1,124 @@
+"""The chaff/wheat corpus: realistic wrong answers must lose points, correct ones must not.
+
+Each corpus entry (``tests/corpus/{chaff,wheat}/<exercise>/<name>.py``) is one whole
+replacement module. The submission graded for it holds copies of all the reference
+modules with that one module swapped in (see ``tests/corpus_support.py``).
+
+Only the entry's own exercise and the exercises whose reference module imports it are
+graded (ex04 imports ex02 and ex03, so ex02/ex03 entries also grade ex04). Every other
+exercise is unaffected by construction: its module is the unchanged reference file and
+each exercise is checked in its own worker process, which imports only that module and
+what it imports.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from corpus_support import (
+    EXERCISES,
+    SOLUTIONS_DIR,
+    Entry,
+    entries,
+    exercise_result,
+    failing_checks,
+    grade_entry,
+)
+
+CHAFF = entries("chaff")
+WHEAT = entries("wheat")
+MIN_CHAFF, MIN_WHEAT = 4, 2
+PREFIX = {"chaff": "Bug:", "wheat": "Alternative:"}
+
+
+def _ids(items: list[Entry]) -> list[str]:
+    return [f"{e.exercise}/{e.name}" for e in items]
+
+
+def test_every_exercise_has_enough_chaff_and_wheat():
+    for exercise in EXERCISES:
+        n_chaff = sum(e.exercise == exercise for e in CHAFF)
+        n_wheat = sum(e.exercise == exercise for e in WHEAT)
+        assert n_chaff >= MIN_CHAFF, (
+            f"{exercise}: {n_chaff} chaff entries, expected at least {MIN_CHAFF}"
+        )
+        assert n_wheat >= MIN_WHEAT, (
+            f"{exercise}: {n_wheat} wheat entries, expected at least {MIN_WHEAT}"
+        )
+
+
+@pytest.mark.parametrize("entry", CHAFF + WHEAT, ids=[e.id for e in CHAFF + WHEAT])
+def test_entry_is_a_module_with_a_one_line_docstring_saying_what_it_is(entry: Entry):
+    text = entry.path.read_text(encoding="utf-8")
+    tree = ast.parse(text, filename=str(entry.path))
+    doc = ast.get_docstring(tree, clean=False)
+    assert doc is not None, f"{entry.id}: expected a module docstring saying what the entry is"
+    assert "\n" not in doc.strip(), f"{entry.id}: expected a one-line docstring, got {doc!r}"
+    assert doc.startswith(PREFIX[entry.kind]), (
+        f"{entry.id}: expected the docstring to start with {PREFIX[entry.kind]!r}, got {doc!r}"
+    )
+    reference = (SOLUTIONS_DIR / f"{entry.exercise}.py").read_text(encoding="utf-8")
+    assert text != reference, f"{entry.id}: identical to the reference module"
+
+
+def _no_check_errors(entry: Entry, run, graded: list[str], report: str) -> None:
+    """A check that broke (verdict "check error") is a grader bug, never a catch."""
+    broken = [
+        f"{name}::{c.check}: {c.output}"
+        for name in graded
+        for c in exercise_result(run, name).checks
+        if c.verdict == "check error"
+    ]
+    if broken:
+        pytest.fail(
+            f"{entry.id}: checks failed on their own (a grader bug, not a verdict on the entry):\n"
+            + "\n".join(broken)
+            + (f"\n{report}" if report else ""),
+            pytrace=False,
+        )
+
+
+@pytest.mark.parametrize("entry", CHAFF, ids=_ids(CHAFF))
+def test_chaff_loses_points_on_its_own_exercise_and_nowhere_else(entry: Entry, tmp_path):
+    """A buggy module must cost points on its exercise, and none on the exercises importing it.
+
+    Exercises that do not import the entry's module are not graded: their modules are the
+    unchanged reference files, run in their own workers, so they cannot be affected.
+    """
+    graded, run = grade_entry(entry, tmp_path / "submission")
+    own = exercise_result(run, entry.exercise)
+    report = "\n".join(failing_checks(exercise_result(run, name)) for name in graded)
+    _no_check_errors(entry, run, graded, report)
+    if own.score >= own.max_points:
+        pytest.fail(
+            f"{entry.id} ({entry.summary}) was NOT caught: {own.name} scored full marks "
+            f"{own.score:g}/{own.max_points:g}\n{report}",
+            pytrace=False,
+        )
+    also = [
+        name
+        for name in graded[1:]
+        if exercise_result(run, name).score < exercise_result(run, name).max_points
+    ]
+    if also:
+        pytest.fail(
+            f"{entry.id} ({entry.summary}) also cost points on {', '.join(also)} "
+            f"(a bug must be counted once, on its own exercise):\n{report}",
+            pytrace=False,
+        )
+
+
+@pytest.mark.parametrize("entry", WHEAT, ids=_ids(WHEAT))
+def test_wheat_scores_full_marks(entry: Entry, tmp_path):
+    """A correct alternative implementation must get every point, also on exercises importing it."""
+    graded, run = grade_entry(entry, tmp_path / "submission")
+    _no_check_errors(entry, run, graded, "")
+    lost = [exercise_result(run, name) for name in graded]
+    lost = [ex for ex in lost if ex.score < ex.max_points]
+    if lost:
+        pytest.fail(
+            f"{entry.id} ({entry.summary}) is correct but lost points:\n"
+            + "\n".join(failing_checks(ex) for ex in lost),
+            pytrace=False,
+        )
