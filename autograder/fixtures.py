@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from autograder import reference as _reference
+from autograder.errors import StudentProblem
 from autograder.impl import Impl
 from autograder.plugin import KEY, exercise_of
 
@@ -18,8 +19,16 @@ from autograder.plugin import KEY, exercise_of
 def impl(request: pytest.FixtureRequest) -> Impl:
     plugin = request.config.stash[KEY]
     proxy = plugin.impl_for(exercise_of(request.module.__file__))
-    proxy.ensure_imported()
+    try:
+        proxy.ensure_imported()
+    except StudentProblem as exc:
+        # pytest caches a failed fixture only if it is an Exception; the cause keeps the verdict
+        raise ModuleUnavailable(exc.message) from exc
     return proxy
+
+
+class ModuleUnavailable(Exception):
+    """The student's module cannot be used; ``__cause__`` carries the verdict."""
 
 
 @pytest.fixture(scope="module")

@@ -352,7 +352,7 @@ class Impl:
         name = self.module_name
         path = self.submission / f"{name}.py"
         if not path.is_file():
-            err: StudentProblem = ImportFailed(f"{name}.py is missing from {self.submission}")
+            err: StudentProblem = ImportFailed(f"{name}.py is missing from the submission")
             state.import_errors[name] = err
             raise err
         try:
