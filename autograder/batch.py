@@ -58,7 +58,14 @@ RETRY_SIGNATURES = (
     "can't start new thread",
     "Thread creation failed",
 )
-PROBLEM_VERDICTS = ("import error", "crashed", "timeout", "bad reply", "missing file", "check error")
+PROBLEM_VERDICTS = (
+    "import error",
+    "crashed",
+    "timeout",
+    "bad reply",
+    "missing file",
+    "check error",
+)
 _SEED_RE = re.compile(r"\bseed=(\d+)\b")
 _POLL = 0.1
 
@@ -200,11 +207,24 @@ def problem_notes(data: dict, exercises: list[str], missing: list[str]) -> str:
     return "; ".join(notes)
 
 
-def needs_retry(data: dict | None) -> bool:
-    """Whether a worker could not start because the sandbox user's process limit was full."""
-    if not data:
-        return False
-    text = json.dumps(data.get("tests", []))
+def last_error(output: Path) -> str:
+    """``": <the grader's last 'error: ...' line>"`` from its output, or ""."""
+    try:
+        lines = output.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    said = [ln.removeprefix("error: ") for ln in lines if ln.startswith("error: ")]
+    return f": {said[-1][:200]}" if said else ""
+
+
+def needs_retry(data: dict | None, output: Path) -> bool:
+    """Whether a worker (or the sandbox probe) could not start: the sandbox user's process
+    limit was full, e.g. because of another submission's fork bomb."""
+    text = json.dumps(data.get("tests", [])) if data else ""
+    try:
+        text += output.read_text(errors="replace")[-20000:]
+    except OSError:
+        pass
     return any(sig in text for sig in RETRY_SIGNATURES)
 
 
@@ -323,7 +343,8 @@ class Batch:
         self.out = Path(out)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.rubric = Rubric.load()
-        self.exercises = list(exercises or self.rubric.exercises)
+        wanted = set(exercises or self.rubric.exercises)
+        self.exercises = [n for n in self.rubric.exercises if n in wanted]  # rubric order
         self.sandbox = sandbox
         self.timeout = float(timeout)
         self.reap = reap_orphans and become_subreaper()
@@ -332,13 +353,16 @@ class Batch:
         self.log_path = self.out / "batch.log"
         self.seed, how = self._choose_seed(seed)
         self.entries, self.ignored = discover(self.src, self.out)
-        self.tmp = Path(tempfile.mkdtemp(prefix="rl4llm-batch-"))
-        self.log(f"batch start src={self.src} jobs={self.jobs} timeout={self.timeout:g}s "
-                 f"sandbox={sandbox} exercises={','.join(self.exercises)}")
+        self.tmp = Path()  # a private temp dir while run() runs
+        self.log(
+            f"batch start src={self.src} jobs={self.jobs} timeout={self.timeout:g}s "
+            f"sandbox={sandbox} exercises={','.join(self.exercises)}"
+        )
         self.log(f"seed={self.seed} ({how})")
         for name in self.ignored:
             self.log(f"ignored {name} (not a folder, .zip or .ipynb)")
         self.done = 0
+        self._swept = 0.0
         self.total = 0
         self.bar = None
 
@@ -385,10 +409,15 @@ class Batch:
             self.say(f"{skipped} submission(s) already graded; {len(todo)} to grade")
         self.total = len(todo)
         self.write_csv()
+        self.tmp = Path(tempfile.mkdtemp(prefix="rl4llm-batch-"))
         try:
             self._start_progress()
             outcomes.update(self._grade(todo, self.jobs))
-            retry = [e for e in todo if needs_retry(read_results(self.results_path(e)))]
+            retry = [
+                e
+                for e in todo
+                if needs_retry(read_results(self.results_path(e)), self.out / e.id / "output.txt")
+            ]
             if retry:
                 names = ", ".join(e.id for e in retry)
                 self.log(f"retry alone (a worker could not start: process limit): {names}")
@@ -401,10 +430,15 @@ class Batch:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.write_csv()
         ok = sum(1 for o in outcomes.values() if o.status == "ok")
-        self.log(f"batch end: {len(outcomes)} submission(s), {ok} ok, {len(outcomes) - ok} error(s)")
+        self.log(
+            f"batch end: {len(outcomes)} submission(s), {ok} ok, {len(outcomes) - ok} error(s)"
+        )
         return [outcomes[e.id] for e in self.entries if e.id in outcomes]
 
     def _start_progress(self) -> None:
+        """A tqdm bar on a terminal; otherwise (or without tqdm) one line per submission."""
+        if not (hasattr(self.stream, "isatty") and self.stream.isatty()):
+            return
         try:
             from tqdm import tqdm
         except ImportError:
@@ -495,8 +529,9 @@ class Batch:
             status = f"error: timed out after {self.timeout:g} s"
         elif data is None:
             how = f"was killed by signal {-rc}" if rc < 0 else f"exited with code {rc}"
-            data = failure_results(f"the grader {how} without writing results")
-            status = f"error: the grader {how}"
+            said = last_error(self.out / entry.id / "output.txt")
+            data = failure_results(f"the grader {how} without writing results" + said)
+            status = f"error: the grader {how}{said}"
         elif isinstance(data.get("extra_data"), dict) and data["extra_data"].get("catastrophic"):
             msg = str(data.get("output", "")).split(": ", 1)[-1].splitlines()[0][:200]
             status = f"error: {msg}"
@@ -526,8 +561,12 @@ class Batch:
         self.done += 1
         total = sum(_num(t.get("score")) for t in data.get("tests", []) if isinstance(t, dict))
         top = self.max_points(data)
-        self.log(f"graded id={entry.id} status={status!r} score={total:g}/{top:g} time={seconds:.1f}s")
-        line = f"[{self.done}/{self.total}] {entry.id}: {status} {total:g}/{top:g} ({seconds:.1f} s)"
+        self.log(
+            f"graded id={entry.id} status={status!r} score={total:g}/{top:g} time={seconds:.1f}s"
+        )
+        line = (
+            f"[{self.done}/{self.total}] {entry.id}: {status} {total:g}/{top:g} ({seconds:.1f} s)"
+        )
         self.say(line)
         if self.bar is not None:
             self.bar.update(1)
@@ -541,8 +580,9 @@ class Batch:
 
     def sweep(self, running: dict[str, Job]) -> None:
         """Kill and reap orphans that were re-parented to us (only as a subreaper)."""
-        if not self.reap:
+        if not self.reap or (running and time.monotonic() - self._swept < 1.0):
             return
+        self._swept = time.monotonic()
         mine = {job.proc.pid for job in running.values() if job.proc is not None}
         me = os.getpid()
         for pid, ppid in _ppid_map().items():

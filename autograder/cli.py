@@ -142,7 +142,9 @@ def _cmd_grade_batch(ns: argparse.Namespace) -> int:
     rubric = Rubric.load()
     for name in ns.only or []:
         if name not in rubric.exercises:
-            raise CliError(f"--only {name}: unknown exercise (known: {', '.join(rubric.exercises)})")
+            raise CliError(
+                f"--only {name}: unknown exercise (known: {', '.join(rubric.exercises)})"
+            )
     if ns.jobs is not None and ns.jobs < 1:
         raise CliError("--jobs must be at least 1")
     if ns.timeout <= 0:
@@ -165,16 +167,29 @@ def _cmd_grade_batch(ns: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     with lock:
-        batch = Batch(src, out, jobs=ns.jobs, seed=ns.seed, exercises=ns.only, sandbox=sandbox,
-                      timeout=ns.timeout, reap_orphans=True)
+        batch = Batch(
+            src,
+            out,
+            jobs=ns.jobs,
+            seed=ns.seed,
+            exercises=ns.only,
+            sandbox=sandbox,
+            timeout=ns.timeout,
+            reap_orphans=True,
+        )
         if batch.ignored:
-            print(f"ignored (not a folder, .zip or .ipynb): {', '.join(batch.ignored)}", file=sys.stderr)
+            print(
+                f"ignored (not a folder, .zip or .ipynb): {', '.join(batch.ignored)}",
+                file=sys.stderr,
+            )
         if not batch.entries:
             raise CliError(f"{src}: no submissions (folders, .zip or .ipynb files)")
         outcomes = batch.run()
     bad = [o for o in outcomes if o.status != "ok"]
-    print(f"{len(outcomes)} submission(s): {len(outcomes) - len(bad)} ok, {len(bad)} error(s); "
-          f"wrote {out / 'scores.csv'}")
+    print(
+        f"{len(outcomes)} submission(s): {len(outcomes) - len(bad)} ok, {len(bad)} error(s); "
+        f"wrote {out / 'scores.csv'}"
+    )
     return 0
 
 
@@ -208,7 +223,9 @@ def _cmd_nbgrader_init(ns: argparse.Namespace) -> int:
     if config.exists() and not ns.force:
         raise CliError(f"{config} exists (use --force to overwrite it and the source notebooks)")
     if not SOURCE_DIR.is_dir():
-        raise CliError(f"{SOURCE_DIR}: no generated notebooks (run from a clone of the course repository)")
+        raise CliError(
+            f"{SOURCE_DIR}: no generated notebooks (run from a clone of the course repository)"
+        )
     course.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PACKAGE_DIR / "data" / "nbgrader_config.py", config)
     print(f"wrote {config}")
@@ -217,7 +234,9 @@ def _cmd_nbgrader_init(ns: argparse.Namespace) -> int:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
         print(f"wrote {dst}")
-    print(f"next: cd {course} && nbgrader generate_assignment <assignment>  (see docs/instructors.md)")
+    print(
+        f"next: cd {course} && nbgrader generate_assignment <assignment>  (see docs/instructors.md)"
+    )
     return 0
 
 
@@ -246,7 +265,10 @@ def _cmd_nbgrader_regrade(ns: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     csv_path, md_path = write_reports(report, course, ns.assignment)
     print(report.markdown())
-    print(f"wrote {csv_path} and {md_path}" + ("" if not ns.dry_run else " (dry run: gradebook unchanged)"))
+    print(
+        f"wrote {csv_path} and {md_path}"
+        + ("" if not ns.dry_run else " (dry run: gradebook unchanged)")
+    )
     return 0
 
 
@@ -257,7 +279,9 @@ def _cmd_release(ns: argparse.Namespace) -> int:
         files = build_release(Path(ns.out_dir), force=ns.force)
     except ReleaseError as exc:
         raise CliError(str(exc)) from None
-    print(f"wrote {len(files)} files to {ns.out_dir} (no solutions, no hidden checks, no answer keys)")
+    print(
+        f"wrote {len(files)} files to {ns.out_dir} (no solutions, no hidden checks, no answer keys)"
+    )
     return 0
 
 
@@ -323,36 +347,77 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gb.add_argument("dir", help="folder whose entries are the submissions")
     gb.add_argument("--out", required=True, help="output folder (created; rerun to resume)")
-    gb.add_argument("--jobs", type=int, help="submissions graded at once (default: the number of CPUs)")
-    gb.add_argument("--seed", type=int, help="batch seed for hidden checks (default: the one in OUT/batch.log, "
-                    "else a fresh secret one)")
+    gb.add_argument(
+        "--jobs", type=int, help="submissions graded at once (default: the number of CPUs)"
+    )
+    gb.add_argument(
+        "--seed",
+        type=int,
+        help="batch seed for hidden checks (default: the one in OUT/batch.log, "
+        "else a fresh secret one)",
+    )
     gb.add_argument("--only", nargs="+", metavar="EXERCISE", help="grade only these exercises")
-    gb.add_argument("--timeout", type=float, default=900.0, metavar="SECONDS",
-                    help="wall-clock budget per submission; past it the grading is killed (default: 900)")
+    gb.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="wall-clock budget per submission; past it the grading is killed (default: 900)",
+    )
     gsb = gb.add_mutually_exclusive_group()
-    gsb.add_argument("--require-sandbox", action="store_true", help="refuse to grade without the sandbox")
-    gsb.add_argument("--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)")
+    gsb.add_argument(
+        "--require-sandbox", action="store_true", help="refuse to grade without the sandbox"
+    )
+    gsb.add_argument(
+        "--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)"
+    )
     gb.set_defaults(func=_cmd_grade_batch)
-    bn = sub.add_parser("build-notebooks", help="regenerate the nbgrader source notebooks (nbgrader/source)")
-    bn.add_argument("--check", action="store_true", help="fail if nbgrader/source is stale instead of writing")
+    bn = sub.add_parser(
+        "build-notebooks", help="regenerate the nbgrader source notebooks (nbgrader/source)"
+    )
+    bn.add_argument(
+        "--check", action="store_true", help="fail if nbgrader/source is stale instead of writing"
+    )
     bn.set_defaults(func=_cmd_build_notebooks)
-    ni = sub.add_parser("nbgrader-init", help="create an nbgrader course folder (config + source notebooks)")
-    ni.add_argument("course_dir", help="the course folder to create (run nbgrader commands from there)")
-    ni.add_argument("--force", action="store_true", help="overwrite an existing nbgrader_config.py and notebooks")
+    ni = sub.add_parser(
+        "nbgrader-init", help="create an nbgrader course folder (config + source notebooks)"
+    )
+    ni.add_argument(
+        "course_dir", help="the course folder to create (run nbgrader commands from there)"
+    )
+    ni.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing nbgrader_config.py and notebooks",
+    )
     ni.set_defaults(func=_cmd_nbgrader_init)
     nr = sub.add_parser(
         "nbgrader-regrade",
         help="re-grade nbgrader submissions in the sandbox (no kernel) and write the gradebook",
     )
-    nr.add_argument("course_dir", help="the nbgrader course folder (holds gradebook.db and submitted/)")
+    nr.add_argument(
+        "course_dir", help="the nbgrader course folder (holds gradebook.db and submitted/)"
+    )
     nr.add_argument("--assignment", help="only this assignment (default: all)")
     nr.add_argument("--student", nargs="+", help="only these students (default: all)")
     nsb = nr.add_mutually_exclusive_group()
-    nsb.add_argument("--require-sandbox", action="store_true", help="refuse to grade without the bubblewrap sandbox")
-    nsb.add_argument("--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)")
-    nr.add_argument("--seed", type=int, help="seed for hidden checks (default: a fresh secret seed per run)")
-    nr.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
-    nr.add_argument("--dry-run", action="store_true", help="report only; do not write the gradebook")
+    nsb.add_argument(
+        "--require-sandbox",
+        action="store_true",
+        help="refuse to grade without the bubblewrap sandbox",
+    )
+    nsb.add_argument(
+        "--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)"
+    )
+    nr.add_argument(
+        "--seed", type=int, help="seed for hidden checks (default: a fresh secret seed per run)"
+    )
+    nr.add_argument(
+        "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)"
+    )
+    nr.add_argument(
+        "--dry-run", action="store_true", help="report only; do not write the gradebook"
+    )
     nr.set_defaults(func=_cmd_nbgrader_regrade)
     rl = sub.add_parser("release", help="write the student release (template repository)")
     rl.add_argument("out_dir", help="folder to write (must be empty or absent)")
@@ -361,7 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     gz = sub.add_parser("gradescope-zip", help="build the Gradescope autograder zip")
     gz.add_argument("out", help="the zip to write, e.g. autograder.zip")
     gzo = gz.add_mutually_exclusive_group()
-    gzo.add_argument("--assignment", help="grade only this notebook assignment's exercises (e.g. a1_policy_gradients)")
+    gzo.add_argument(
+        "--assignment",
+        help="grade only this notebook assignment's exercises (e.g. a1_policy_gradients)",
+    )
     gzo.add_argument("--only", nargs="+", metavar="EXERCISE", help="grade only these exercises")
     gz.set_defaults(func=_cmd_gradescope_zip)
     return parser

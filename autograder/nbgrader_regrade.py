@@ -97,7 +97,11 @@ class Report:
         ]
         for (s, a, nb), (k, auth, m) in sorted(self.totals().items()):
             lines.append(f"| {s} | {a} | {nb} | {fmt(k)} | {fmt(auth)} | {fmt(m)} |")
-        lines += ["", f"## Cells where the in-kernel autograde and the re-grade disagree ({len(self.disagreements)})", ""]
+        lines += [
+            "",
+            f"## Cells where the in-kernel autograde and the re-grade disagree ({len(self.disagreements)})",
+            "",
+        ]
         if not self.disagreements:
             lines.append("None.")
         else:
@@ -118,14 +122,37 @@ class Report:
         with open(path, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(
-                ["student", "assignment", "notebook", "grade_id", "exercise", "check", "max_score",
-                 "in_kernel", "authoritative", "disagrees", "verdict", "output"]
+                [
+                    "student",
+                    "assignment",
+                    "notebook",
+                    "grade_id",
+                    "exercise",
+                    "check",
+                    "max_score",
+                    "in_kernel",
+                    "authoritative",
+                    "disagrees",
+                    "verdict",
+                    "output",
+                ]
             )
             for r in self.rows:
                 w.writerow(
-                    [r.student, r.assignment, r.notebook, r.grade_id, r.exercise, r.check, r.max_score,
-                     "" if r.kernel is None else r.kernel, r.authoritative, int(r.disagrees), r.verdict,
-                     r.output[:2000]]
+                    [
+                        r.student,
+                        r.assignment,
+                        r.notebook,
+                        r.grade_id,
+                        r.exercise,
+                        r.check,
+                        r.max_score,
+                        "" if r.kernel is None else r.kernel,
+                        r.authoritative,
+                        int(r.disagrees),
+                        r.verdict,
+                        r.output[:2000],
+                    ]
                 )
 
 
@@ -169,7 +196,9 @@ def grade_cells_of(gb, notebook: str, assignment: str) -> list[tuple[str, float,
     return out
 
 
-def kernel_scores(course: Path, student: str, assignment: str, notebook: str) -> dict[str, float] | None:
+def kernel_scores(
+    course: Path, student: str, assignment: str, notebook: str
+) -> dict[str, float] | None:
     """Per-cell scores of nbgrader's in-kernel autograde, recomputed from
     ``autograded/<student>/<assignment>/<notebook>.ipynb`` the way nbgrader scores a
     cell (``nbgrader.utils.determine_grade``). None when there is no autograded copy
@@ -192,7 +221,9 @@ def kernel_scores(course: Path, student: str, assignment: str, notebook: str) ->
     return out
 
 
-def _grade_notebook(path: Path, exercises: list[str], seed: int, sandbox: str) -> tuple[dict | None, str]:
+def _grade_notebook(
+    path: Path, exercises: list[str], seed: int, sandbox: str
+) -> tuple[dict | None, str]:
     """Grade one submitted notebook; ``(results, problem)``."""
     import nbformat
 
@@ -204,7 +235,9 @@ def _grade_notebook(path: Path, exercises: list[str], seed: int, sandbox: str) -
     tmp = Path(tempfile.mkdtemp(prefix="rl4llm-regrade-"))
     try:
         write_submission(extracted.code, tmp / "submission", module_names())
-        return run_grader(tmp / "submission", exercises, seed=seed, sandbox=sandbox, instructor=True), ""
+        return run_grader(
+            tmp / "submission", exercises, seed=seed, sandbox=sandbox, instructor=True
+        ), ""
     except Exception as exc:  # noqa: BLE001 - reported per notebook, never stops the batch
         return None, f"grading failed: {type(exc).__name__}: {str(exc)[:500]}"
     finally:
@@ -229,7 +262,9 @@ def regrade(
     course = Path(course).resolve()
     db = course / "gradebook.db"
     if not db.is_file():
-        raise RegradeError(f"{db}: no gradebook (run nbgrader generate_assignment in {course} first)")
+        raise RegradeError(
+            f"{db}: no gradebook (run nbgrader generate_assignment in {course} first)"
+        )
     seed = seed if seed is not None else secrets.randbelow(2**32)
     sandbox = "off" if no_sandbox else ("require" if require_sandbox else "auto")
     report = Report(seed=seed)
@@ -260,8 +295,10 @@ def regrade(
                 _record(gb, report, student, asg, path.stem, cells, results, problem, kernel, write)
                 done = [r for r in report.rows if (r.student, r.notebook) == (student, path.stem)]
                 score = sum(r.authoritative for r in done)
-                log(f"{student}/{asg}/{path.name}: {score:g}/{sum(r.max_score for r in done):g}"
-                    + (f"  ({problem})" if problem else ""))
+                log(
+                    f"{student}/{asg}/{path.name}: {score:g}/{sum(r.max_score for r in done):g}"
+                    + (f"  ({problem})" if problem else "")
+                )
                 if results:
                     for note in results.get("notes", []):
                         if note not in report.notes and "UNSANDBOXED" in note:
@@ -269,7 +306,9 @@ def regrade(
     return report
 
 
-def _record(gb, report, student, asg, notebook, cells, results, problem, kernel_cells, write) -> None:
+def _record(
+    gb, report, student, asg, notebook, cells, results, problem, kernel_cells, write
+) -> None:
     from nbgrader.api import MissingEntry
 
     if write:
@@ -297,7 +336,11 @@ def _record(gb, report, student, asg, notebook, cells, results, problem, kernel_
         if write and grade is not None:
             grade.auto_score = score
             grade.needs_manual_grade = False
-        report.rows.append(CellRow(student, asg, notebook, gid, ex, check, max_score, kernel, score, verdict, output))
+        report.rows.append(
+            CellRow(
+                student, asg, notebook, gid, ex, check, max_score, kernel, score, verdict, output
+            )
+        )
     if write:
         gb.db.commit()
 

@@ -286,7 +286,9 @@ def run_grader(
         result = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
         tail = (proc.stderr or proc.stdout)[-1500:]
-        raise CheckFailed(f"the grader could not run (exit code {proc.returncode}):\n{tail}") from None
+        raise CheckFailed(
+            f"the grader could not run (exit code {proc.returncode}):\n{tail}"
+        ) from None
     if "error" in result:
         raise CheckFailed(result["error"])
     return result

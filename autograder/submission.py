@@ -221,7 +221,9 @@ def extract_zip(archive: Path, dst: Path) -> None:
                     continue
                 target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
                 if target.is_dir():
-                    raise SubmissionError(f"zip entry {info.filename!r} is both a file and a folder")
+                    raise SubmissionError(
+                        f"zip entry {info.filename!r} is both a file and a folder"
+                    )
                 with zf.open(info) as fin, open(target, "wb") as fout:
                     total += _copy_capped(fin, fout, MAX_BYTES - total)
     except SubmissionError:
@@ -315,7 +317,9 @@ def read_notebook(path: Path) -> list[dict]:
         return cells
     except Exception as exc:  # noqa: BLE001 - any parse failure is a corrupt notebook
         msg = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        raise SubmissionError(f"corrupt notebook {path.name}: {type(exc).__name__}: {msg}") from None
+        raise SubmissionError(
+            f"corrupt notebook {path.name}: {type(exc).__name__}: {msg}"
+        ) from None
 
 
 @functools.lru_cache(maxsize=1)
@@ -420,7 +424,9 @@ def notebook_modules(paths: list[Path]) -> dict[str, str]:
             out[name] = out.get(name, "") + header + code
     for name, code in out.items():
         futures = dict.fromkeys(m.group(0).strip() for m in _FUTURE_RE.finditer(code))
-        if futures:  # `from __future__` is legal in any notebook cell, but only at the top of a file
+        if (
+            futures
+        ):  # `from __future__` is legal in any notebook cell, but only at the top of a file
             code = _FUTURE_RE.sub("# (from __future__ import moved to the top)", code)
             out[name] = "\n".join(futures) + "\n" + code
     if not out:

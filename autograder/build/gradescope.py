@@ -34,7 +34,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from autograder import PACKAGE_DIR, REPO_ROOT
+from autograder import REPO_ROOT
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope image set-up (runs once, as root). Choose the Ubuntu 22.04 or 24.04 base image.
@@ -75,7 +75,9 @@ PACKAGE_DIRS = ("autograder", "solutions", "course")
 
 
 def _skip(name: str) -> bool:
-    return name in ("__pycache__", ".hypothesis", ".pytest_cache") or name.endswith((".pyc", ".pyo"))
+    return name in ("__pycache__", ".hypothesis", ".pytest_cache") or name.endswith(
+        (".pyc", ".pyo")
+    )
 
 
 def build_zip(out: Path, exercises: list[str] | None = None) -> list[str]:
@@ -109,7 +111,9 @@ def build_zip(out: Path, exercises: list[str] | None = None) -> list[str]:
             base = REPO_ROOT / top
             if not base.is_dir():
                 if top == "solutions":
-                    raise FileNotFoundError(f"{base} is missing: the zip needs the reference solutions")
+                    raise FileNotFoundError(
+                        f"{base} is missing: the zip needs the reference solutions"
+                    )
                 continue
             for root, dirs, files in os.walk(base):
                 dirs[:] = sorted(d for d in dirs if not _skip(d))
@@ -133,7 +137,11 @@ def prepare_submission(submission: Path, work: Path) -> tuple[Path, list[str]]:
     from autograder import submission as sub
 
     files = work / "files"
-    entries = [p for p in submission.iterdir() if not p.name.startswith(".")] if submission.is_dir() else []
+    entries = (
+        [p for p in submission.iterdir() if not p.name.startswith(".")]
+        if submission.is_dir()
+        else []
+    )
     zips = [p for p in entries if p.suffix.lower() == ".zip" and p.is_file()]
     if len(entries) == 1 and zips:
         sub.extract_zip(zips[0], files)
@@ -144,7 +152,9 @@ def prepare_submission(submission: Path, work: Path) -> tuple[Path, list[str]]:
         return root, [f"graded {count} exercise module(s) from {root.relative_to(files) or '.'}"]
     notebooks = sub.find_notebooks(files)
     if not notebooks:
-        raise sub.SubmissionError("no exercise module (exNN_<topic>.py) and no notebook in the submission")
+        raise sub.SubmissionError(
+            "no exercise module (exNN_<topic>.py) and no notebook in the submission"
+        )
     out = work / "submission"
     out.mkdir()
     notes = []

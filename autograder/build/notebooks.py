@@ -165,7 +165,9 @@ class CheckInfo:
         """``<exercise>-<check id>``; opaque (``<exercise>-hidden-<hash>``) for release-hidden
         checks, because grade ids are in the release notebooks and the feedback HTML."""
         if self.release_hidden:
-            return grade_id(self.exercise, f"hidden-{hashlib.sha1(self.id.encode()).hexdigest()[:10]}")
+            return grade_id(
+                self.exercise, f"hidden-{hashlib.sha1(self.id.encode()).hexdigest()[:10]}"
+            )
         return grade_id(self.exercise, self.id)
 
     @property
@@ -193,7 +195,9 @@ def _module_marked_hidden(tree: ast.Module) -> bool:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
         ):
-            values = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+            values = (
+                node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+            )
             if any(_is_hidden_marker(v) for v in values):
                 return True
     return False
@@ -202,12 +206,12 @@ def _module_marked_hidden(tree: ast.Module) -> bool:
 def check_functions(path: Path) -> list[ast.FunctionDef]:
     """The top-level ``test_*`` functions of a check file, in file order."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    return [
-        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
-    ]
+    return [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
 
 
-def checks_of(exercise: str, rubric: Rubric | None = None, checks_dir: Path = CHECKS_DIR) -> list[CheckInfo]:
+def checks_of(
+    exercise: str, rubric: Rubric | None = None, checks_dir: Path = CHECKS_DIR
+) -> list[CheckInfo]:
     """The checks of ``exercise`` in file order (empty if it has no check file yet)."""
     rubric = rubric or Rubric.load()
     path = checks_dir / f"{exercise}.py"
@@ -249,10 +253,16 @@ def rst_to_markdown(text: str, heading: str = "###") -> str:
             out += [f"{heading} {line.strip()}", ""]
             i += 2
             continue
-        if line.startswith("    ") and line.strip() and (not out or not out[-1].strip() or out[-1].endswith(":")):
+        if (
+            line.startswith("    ")
+            and line.strip()
+            and (not out or not out[-1].strip() or out[-1].endswith(":"))
+        ):
             block = []
             while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
-                if not lines[i].strip() and not (i + 1 < len(lines) and lines[i + 1].startswith("    ")):
+                if not lines[i].strip() and not (
+                    i + 1 < len(lines) and lines[i + 1].startswith("    ")
+                ):
                     break
                 block.append(lines[i][4:])
                 i += 1
@@ -311,7 +321,11 @@ def _is_course_import(node: ast.stmt) -> bool:
 def _node_name(node: ast.stmt) -> str | None:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return node.name
-    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+    if (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    ):
         return node.targets[0].id
     if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
         return node.target.id
@@ -337,7 +351,9 @@ def module_chunks(source: str, filename: str) -> tuple[str, list[tuple[str, Chun
         prev_end = body.pop(0).end_lineno
     spans: list[Chunk] = []
     for node in body:
-        if _is_course_import(node) or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+        if _is_course_import(node) or (
+            isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        ):
             prev_end = node.end_lineno
             continue
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
@@ -373,8 +389,16 @@ def module_chunks(source: str, filename: str) -> tuple[str, list[tuple[str, Chun
 
 
 # -- notebook assembly ------------------------------------------------------------------------------
-def _meta(gid: str, *, grade: bool = False, solution: bool = False, locked: bool = False, points=None) -> dict:
-    meta = {"grade": grade, "grade_id": gid, "locked": locked, "schema_version": 3, "solution": solution}
+def _meta(
+    gid: str, *, grade: bool = False, solution: bool = False, locked: bool = False, points=None
+) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": gid,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+    }
     if grade:
         meta["points"] = int(points) if float(points).is_integer() else float(points)
     return {"nbgrader": meta}
@@ -392,7 +416,9 @@ class _Builder:
     def markdown(self, text: str, gid: str | None = None) -> None:
         for bad in FORBIDDEN_IN_TEXT:
             if bad in text:
-                raise NotebookBuildError(f"lesson text must not contain {bad!r} (nbgrader treats it as a marker)")
+                raise NotebookBuildError(
+                    f"lesson text must not contain {bad!r} (nbgrader treats it as a marker)"
+                )
         self.n_md += 1
         cell_id = gid or f"{self.assignment.name}-md{self.n_md:02d}"
         cell = self.v4.new_markdown_cell(text.strip("\n"), id=_cell_id(cell_id))
@@ -400,11 +426,15 @@ class _Builder:
 
     def code(self, text: str, metadata: dict, cell_id: str | None = None) -> None:
         gid = cell_id or metadata["nbgrader"]["grade_id"]
-        self.cells.append(self.v4.new_code_cell(text.strip("\n"), id=_cell_id(gid), metadata=metadata))
+        self.cells.append(
+            self.v4.new_code_cell(text.strip("\n"), id=_cell_id(gid), metadata=metadata)
+        )
 
     def manual(self, text: str, gid: str, points: float) -> None:
         cell = self.v4.new_markdown_cell(
-            text.strip("\n"), id=_cell_id(gid), metadata=_meta(gid, grade=True, solution=True, points=points)
+            text.strip("\n"),
+            id=_cell_id(gid),
+            metadata=_meta(gid, grade=True, solution=True, points=points),
         )
         self.cells.append(cell)
 
@@ -426,7 +456,8 @@ def _cell_id(gid: str) -> str:
 
 def intro_markdown(a: Assignment, rubric: Rubric, points: float, manual: float) -> str:
     exercises = "\n".join(
-        f"* **{ex}** - {rubric.exercises[ex].title if ex in rubric.exercises else ex}" for ex in a.exercises
+        f"* **{ex}** - {rubric.exercises[ex].title if ex in rubric.exercises else ex}"
+        for ex in a.exercises
     )
     manual = f", and {manual:g} more for answers graded by hand" if manual else ""
     return f"""# {a.title}
@@ -508,7 +539,11 @@ def exercise_cells(b: _Builder, exercise: str, rubric: Rubric, solutions_dir: Pa
         hidden = sum(c.points for c in checks if c.release_hidden)
         text.append(
             f"{len(checks)} checks, {total:g} points"
-            + (f" ({hidden:g} of them in hidden checks that run when your work is graded)" if hidden else "")
+            + (
+                f" ({hidden:g} of them in hidden checks that run when your work is graded)"
+                if hidden
+                else ""
+            )
             + "."
         )
     else:
@@ -519,7 +554,9 @@ def exercise_cells(b: _Builder, exercise: str, rubric: Rubric, solutions_dir: Pa
     return names
 
 
-def build_notebook(a: Assignment, rubric: Rubric | None = None, solutions_dir: Path = SOLUTIONS_DIR):
+def build_notebook(
+    a: Assignment, rubric: Rubric | None = None, solutions_dir: Path = SOLUTIONS_DIR
+):
     """The nbgrader source notebook of one assignment (an ``nbformat`` node)."""
     rubric = rubric or Rubric.load()
     b = _Builder(a)
@@ -534,7 +571,9 @@ def build_notebook(a: Assignment, rubric: Rubric | None = None, solutions_dir: P
                 )
             seen.setdefault(name, exercise)
     append_questions(b, a, rubric, solutions_dir)
-    graded = [c.metadata["nbgrader"] for c in b.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    graded = [
+        c.metadata["nbgrader"] for c in b.cells if c.metadata.get("nbgrader", {}).get("grade")
+    ]
     auto = sum(g["points"] for g in graded if not g["solution"])
     manual = sum(g["points"] for g in graded if g["solution"])
     b.markdown(intro_markdown(a, rubric, auto, manual), f"{a.name}-intro")
@@ -567,7 +606,9 @@ class Question:
     variables: list[Variable] = field(default_factory=list)
 
 
-def parse_questions(source: str, filename: str = "solutions/questions.py") -> tuple[str, list[Question]]:
+def parse_questions(
+    source: str, filename: str = "solutions/questions.py"
+) -> tuple[str, list[Question]]:
     """The module docstring and the questions of ``solutions/questions.py``.
 
     Layout: ``# -- <group>: ...`` comment lines open a group; ``# Q1. "..."`` comment
@@ -603,16 +644,37 @@ def parse_questions(source: str, filename: str = "solutions/questions.py") -> tu
             name = node.target.id
             nxt = body[k + 1] if k + 1 < len(body) else None
             vdoc = ""
-            if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
+            if (
+                isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            ):
                 vdoc = textwrap.dedent(nxt.value.value).strip()
-            region = next((r for r in regions if r.begin > node.end_lineno and line < r.begin < end
-                           and any(isinstance(b, ast.Assign) and r.begin < b.lineno < r.end
-                                   and any(isinstance(t, ast.Name) and t.id == name for t in b.targets)
-                                   for b in body)), None)
+            region = next(
+                (
+                    r
+                    for r in regions
+                    if r.begin > node.end_lineno
+                    and line < r.begin < end
+                    and any(
+                        isinstance(b, ast.Assign)
+                        and r.begin < b.lineno < r.end
+                        and any(isinstance(t, ast.Name) and t.id == name for t in b.targets)
+                        for b in body
+                    )
+                ),
+                None,
+            )
             if region is None:
-                raise NotebookBuildError(f"{filename}:{node.lineno}: no solution region sets {name}")
+                raise NotebookBuildError(
+                    f"{filename}:{node.lineno}: no solution region sets {name}"
+                )
             answer = "\n".join(lines[region.begin : region.end - 1])
-            assign = next(b for b in body if isinstance(b, ast.Assign) and region.begin < b.lineno < region.end)
+            assign = next(
+                b
+                for b in body
+                if isinstance(b, ast.Assign) and region.begin < b.lineno < region.end
+            )
             try:
                 value = ast.literal_eval(assign.value)
             except ValueError:
@@ -631,7 +693,9 @@ def _check_variables(checks_dir: Path = CHECKS_DIR) -> dict[str, set[str]]:
         out[fn.name] = {
             n.value
             for n in ast.walk(fn)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and re.fullmatch(r"(Q|CU)\d+_\w+", n.value)
+            if isinstance(n, ast.Constant)
+            and isinstance(n.value, str)
+            and re.fullmatch(r"(Q|CU)\d+_\w+", n.value)
         }
     return out
 
@@ -641,8 +705,9 @@ def append_questions(b: _Builder, a: Assignment, rubric: Rubric, solutions_dir: 
 
     Per question: its text and the documented answer variables (markdown); one solution
     cell that declares them blank and sets them inside ``try:`` (nbgrader's stub,
-    ``raise NotImplementedError()``, must not stop the notebook or the module); a grade
-    cell per automatic check; a manual markdown cell per free-text answer.
+    ``raise NotImplementedError()``, must not stop the notebook or the module); a manual
+    markdown cell per free-text answer. Then one grade cell per automatic check, all after
+    the answers, so that they share one grading run.
     """
     path = solutions_dir / "questions.py"
     if not a.questions or not path.is_file() or "questions" not in rubric.exercises:
@@ -664,7 +729,11 @@ def append_questions(b: _Builder, a: Assignment, rubric: Rubric, solutions_dir: 
         if group == "lesson" and "Which numbers" in sections:
             text += ["### Which numbers", "", rst_to_markdown(sections["Which numbers"])]
         if "How this is checked" in sections:
-            text += ["### How this is checked", "", rst_to_markdown(sections["How this is checked"])]
+            text += [
+                "### How this is checked",
+                "",
+                rst_to_markdown(sections["How this is checked"]),
+            ]
         text.append(
             "Answer in each question's answer cell: replace `raise NotImplementedError()` with the "
             "assignments (keep the `try:`). Explanations go in the text cells marked *graded by hand*."
@@ -672,8 +741,21 @@ def append_questions(b: _Builder, a: Assignment, rubric: Rubric, solutions_dir: 
         b.markdown("\n".join(text), f"questions-{group}-intro")
         if group == "lesson":
             b.code(EXPERIMENTS_CELL, {}, "questions-experiments")
+        names = set()
         for q in qs:
-            _question_cells(b, q, ex, checks, uses)
+            _question_cells(b, q, ex, uses)
+            names |= {v.name for v in q.variables}
+        graded = [c for c in checks if c.id not in ex.manual and uses.get(c.id, set()) & names]
+        if graded:
+            b.markdown(
+                "### Checks of your answers\n\nThe grade cells below check every answer above at once "
+                "(the first one re-runs your `train_bandit` where a question needs it).",
+                f"questions-{group}-checks",
+            )
+        for c in graded:
+            b.code(
+                grade_cell_source(c), _meta(c.grade_id, grade=True, locked=True, points=c.points)
+            )
 
 
 QUESTION_INTROS = {
@@ -687,7 +769,7 @@ QUESTION_INTROS = {
     ),
     "understanding": (
         "The lesson's *check your understanding* questions. Each answer is one letter, e.g. "
-        "`\"B\"`; CU2 also asks for a short explanation in your own words, graded by hand.\n"
+        '`"B"`; CU2 also asks for a short explanation in your own words, graded by hand.\n'
     ),
 }
 
@@ -713,10 +795,12 @@ if RUN_EXPERIMENTS and __name__ == "__main__":
         plot_experiment(r)"""
 
 
-def _question_cells(b: _Builder, q: Question, ex, checks: list[CheckInfo], uses: dict[str, set[str]]) -> None:
+def _question_cells(b: _Builder, q: Question, ex, uses: dict[str, set[str]]) -> None:
     names = {v.name for v in q.variables}
     manual_ids = {cid for cid in ex.manual if uses.get(cid, set()) & names}
-    manual_vars = [v for v in q.variables if any(v.name in uses.get(cid, set()) for cid in manual_ids)]
+    manual_vars = [
+        v for v in q.variables if any(v.name in uses.get(cid, set()) for cid in manual_ids)
+    ]
     auto_vars = [v for v in q.variables if v not in manual_vars]
     quoted = " ".join(q.text[:1])
     text = [f"### {q.key}. {quoted}", ""] + [f"*{t}*" for t in q.text[1:] if t] + [""]
@@ -736,15 +820,14 @@ def _question_cells(b: _Builder, q: Question, ex, checks: list[CheckInfo], uses:
             "    pass  # not answered yet",
         ]
         b.code("\n".join(body), _meta(grade_id("questions", q.key), solution=True))
-    for c in checks:
-        if c.id in ex.manual or not (uses.get(c.id, set()) & {v.name for v in auto_vars}):
-            continue
-        b.code(grade_cell_source(c), _meta(c.grade_id, grade=True, locked=True, points=c.points))
     for v in manual_vars:
         cid = next(cid for cid in ex.manual if v.name in uses.get(cid, set()))
         pts = ex.points[cid]
-        b.markdown(f"**`{v.name}`** ({pts:g} point{'s' if pts != 1 else ''}, graded by hand): {_doc_markdown(v.doc)}\n\n"
-                   "Write your answer in the next cell.", f"questions-{v.name}-prompt")
+        b.markdown(
+            f"**`{v.name}`** ({pts:g} point{'s' if pts != 1 else ''}, graded by hand): {_doc_markdown(v.doc)}\n\n"
+            "Write your answer in the next cell.",
+            f"questions-{v.name}-prompt",
+        )
         answer = v.value if isinstance(v.value, str) else v.answer
         b.manual(answer, grade_id("questions", v.name), pts)
 
@@ -775,7 +858,11 @@ def write_notebooks(out_dir: Path = SOURCE_DIR, solutions_dir: Path = SOLUTIONS_
 def stale_notebooks(out_dir: Path = SOURCE_DIR, solutions_dir: Path = SOLUTIONS_DIR) -> list[str]:
     """Relative paths under ``nbgrader/source`` that differ from the generator's output."""
     files = render_notebooks(solutions_dir)
-    stale = [rel for rel, text in files.items() if not (out_dir / rel).is_file() or (out_dir / rel).read_text() != text]
+    stale = [
+        rel
+        for rel, text in files.items()
+        if not (out_dir / rel).is_file() or (out_dir / rel).read_text() != text
+    ]
     extra = [
         str(p.relative_to(out_dir))
         for p in sorted(out_dir.glob("*/*.ipynb"))

@@ -22,7 +22,6 @@ key in the output; :func:`leaks` greps for them (the tests call it).
 from __future__ import annotations
 
 import ast
-import json
 import re
 import shutil
 import tomllib
@@ -95,7 +94,9 @@ def _defined_names(node: ast.stmt) -> set[str]:
 def _defines_private(node: ast.stmt) -> bool:
     """A helper or constant that is not a check and not part of the file's contract."""
     names = _defined_names(node)
-    return bool(names) and not any(n.startswith("test_") or n in ("EXERCISE", "pytestmark") for n in names)
+    return bool(names) and not any(
+        n.startswith("test_") or n in ("EXERCISE", "pytestmark") for n in names
+    )
 
 
 def _names_used(nodes: list[ast.stmt]) -> set[str]:
@@ -218,7 +219,9 @@ def build_release(out: Path, force: bool = False) -> list[str]:
     public = Rubric.load(rub)
     (out / "README.md").write_text(student_readme(rubric, public))
     (out / "pyproject.toml").write_text(release_pyproject())
-    (out / ".gitignore").write_text("__pycache__/\n*.pyc\n*.egg-info/\n.venv/\n.hypothesis/\n.ipynb_checkpoints/\n")
+    (out / ".gitignore").write_text(
+        "__pycache__/\n*.pyc\n*.egg-info/\n.venv/\n.hypothesis/\n.ipynb_checkpoints/\n"
+    )
     wf = out / ".github" / "workflows"
     wf.mkdir(parents=True)
     (wf / "classroom.yml").write_text(CLASSROOM_WORKFLOW)

@@ -22,7 +22,9 @@ GSM8K_GOLD = (
     "Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n"
     "#### 72"
 )
-THINK = "<think>\nApril: 48 clips.\nMay: half of that, 24.\nTotal 48 + 24 = 70... no, 72.\n</think>\n"
+THINK = (
+    "<think>\nApril: 48 clips.\nMay: half of that, 24.\nTotal 48 + 24 = 70... no, 72.\n</think>\n"
+)
 
 # (completion, gold, expected math_reward, what the case is about), in four groups
 MathCase = tuple[str | None, str, float, str]
@@ -43,7 +45,12 @@ MATH_WHERE: list[MathCase] = [
     ("\\boxed{-\\frac{1}{2}}", "-0.5", 1.0, "a negative \\frac"),
     ("\\boxed{1,000}", "1000", 1.0, "thousands separator in \\boxed"),
     (THINK + "<answer>\\boxed{72}</answer>", "72", 1.0, "multi-line <think> then boxed"),
-    ("<think>\\boxed{70}</think>\n<answer>\\boxed{72}</answer>", "72", 1.0, "a boxed guess in <think>"),
+    (
+        "<think>\\boxed{70}</think>\n<answer>\\boxed{72}</answer>",
+        "72",
+        1.0,
+        "a boxed guess in <think>",
+    ),
     (THINK + "<answer>\n#### 72\n</answer>", "72", 1.0, "#### inside a multi-line <answer>"),
 ]
 MATH_NORMALISATION: list[MathCase] = [
@@ -151,7 +158,10 @@ def _math_table(impl, rows) -> None:
     for completion, gold, expected, why in rows:
         out = impl.math_reward(completion, gold)
         if type(out) is not float or out != expected:
-            wrong.append(f"  math_reward({completion!r}, {gold!r}) [{why}]: expected {expected}, got {show(out)}")
+            wrong.append(
+                f"  math_reward({completion!r}, {gold!r}) [{why}]: "
+                f"expected {expected}, got {show(out)}"
+            )
     assert not wrong, f"{len(wrong)} of {len(rows)} cases wrong:\n" + "\n".join(wrong[:12])
 
 
@@ -177,15 +187,37 @@ def test_format_reward_accepts_think_then_answer_spanning_lines_and_nothing_else
     for completion, expected, why in FORMAT_CASES:
         out = impl.format_reward(completion)
         if type(out) is not float or out != expected:
-            wrong.append(f"  format_reward({completion!r}) [{why}]: expected {expected}, got {show(out)}")
+            wrong.append(
+                f"  format_reward({completion!r}) [{why}]: expected {expected}, got {show(out)}"
+            )
     assert not wrong, f"{len(wrong)} of {len(FORMAT_CASES)} cases wrong:\n" + "\n".join(wrong)
 
 
-# -- properties ---------------------------------------------------------------------------------------
-MARKERS = ["####", "#### ", "\\boxed{", "\\boxed", "{", "}", "\\frac{", "$", ",", ".", "-", "/",
-           "\n", " ", "<think>", "</think>", "<answer>", "</answer>", "1/0", "\\"]
+# -- properties ------------------------------------------------------------------------------------
+MARKERS = [
+    "####",
+    "#### ",
+    "\\boxed{",
+    "\\boxed",
+    "{",
+    "}",
+    "\\frac{",
+    "$",
+    ",",
+    ".",
+    "-",
+    "/",
+    "\n",
+    " ",
+    "<think>",
+    "</think>",
+    "<answer>",
+    "</answer>",
+    "1/0",
+    "\\",
+]
 messy_text = st.lists(
-    st.one_of(st.sampled_from(MARKERS), st.text(max_size=6), st.integers(-10**6, 10**6).map(str)),
+    st.one_of(st.sampled_from(MARKERS), st.text(max_size=6), st.integers(-(10**6), 10**6).map(str)),
     max_size=20,
 ).map("".join)
 
@@ -196,18 +228,26 @@ def test_the_rewards_are_python_floats_0_or_1_and_never_raise_on_any_text(impl, 
         (f"math_reward({completion!r}, {gold!r})", impl.math_reward(completion, gold)),
         (f"format_reward({completion!r})", impl.format_reward(completion)),
     ):
-        assert type(out) is float and out in (0.0, 1.0), f"{name}: expected the Python float 0.0 or 1.0, got {show(out)}"
+        assert type(out) is float and out in (0.0, 1.0), (
+            f"{name}: expected the Python float 0.0 or 1.0, got {show(out)}"
+        )
     got = impl.extract_answer(completion)
-    assert got is None or type(got) is str, f"extract_answer({completion!r}): expected a str or None, got {show(got)}"
+    assert got is None or type(got) is str, (
+        f"extract_answer({completion!r}): expected a str or None, got {show(got)}"
+    )
 
 
 @given(
-    n=st.integers(-10**7, 10**7),
-    fmt=st.sampled_from(["#### {n}", "#### {c}", "#### ${c}.", "\\boxed{{{n}}}", "\\boxed{{{c}}}", "#### {n}.0"]),
+    n=st.integers(-(10**7), 10**7),
+    fmt=st.sampled_from(
+        ["#### {n}", "#### {c}", "#### ${c}.", "\\boxed{{{n}}}", "\\boxed{{{c}}}", "#### {n}.0"]
+    ),
     gold=st.sampled_from(["{n}", "{n}.0", "{c}", "Work.\n#### {n}"]),
     prefix=st.text(alphabet="abc 123+=\n", max_size=30),
 )
-def test_an_integer_answer_matches_itself_in_any_format_and_no_other_number(impl, n, fmt, gold, prefix):
+def test_an_integer_answer_matches_itself_in_any_format_and_no_other_number(
+    impl, n, fmt, gold, prefix
+):
     def fill(t: str, m: int) -> str:
         return t.format(n=m, c=f"{m:,}")
 
@@ -215,10 +255,12 @@ def test_an_integer_answer_matches_itself_in_any_format_and_no_other_number(impl
     others = [(n, 1.0), (n + 1, 0.0), (10 * n + 1, 0.0)] + ([(-n, 0.0)] if n else [])
     for other, expected in others:
         g = fill(gold, other)
-        expect_reward(impl.math_reward(completion, g), expected, f"math_reward({completion!r}, {g!r})")
+        expect_reward(
+            impl.math_reward(completion, g), expected, f"math_reward({completion!r}, {g!r})"
+        )
 
 
-# -- code_reward ---------------------------------------------------------------------------------------
+# -- code_reward -----------------------------------------------------------------------------------
 def test_a_correct_program_scores_1_and_a_wrong_one_0(impl):
     c = codes(impl)
     call = f"code_reward({ADD!r}, {ADD_TESTS!r})"
@@ -279,12 +321,20 @@ def test_the_program_runs_in_a_fresh_isolated_python_per_test(impl):
 def test_missing_programs_score_0_and_an_empty_test_list_raises_value_error(impl):
     c = codes(impl)
     for prog in (None, "", "   \n"):
-        expect_float(c.code_reward(prog, [("", "")]), 0.0, f"code_reward({prog!r}, [('', '')])", rtol=0, atol=0)
-    expect_raises("ValueError", lambda: c.code_reward(ADD, []), f"code_reward({ADD!r}, [])", mentions="tests")
+        expect_float(
+            c.code_reward(prog, [("", "")]),
+            0.0,
+            f"code_reward({prog!r}, [('', '')])",
+            rtol=0,
+            atol=0,
+        )
+    expect_raises(
+        "ValueError", lambda: c.code_reward(ADD, []), f"code_reward({ADD!r}, [])", mentions="tests"
+    )
 
 
 def test_an_infinite_loop_fails_and_returns_within_the_timeout(impl):
-    c = codes(impl)
+    c = impl.using(timeout=15.0)  # a call that never returns is stopped well before 60 s
     tests = [("1 2\n", "3")]
     margin = 3.0  # process start-up and clean-up
     for prog, why in (
@@ -297,7 +347,9 @@ def test_an_infinite_loop_fails_and_returns_within_the_timeout(impl):
         out = c.code_reward(prog, tests, timeout=0.5)
         took = time.monotonic() - start
         expect_float(out, 0.0, call, rtol=0, atol=0)
-        assert took <= 0.5 + margin, f"{call}: expected to return within {0.5 + margin:g} s, took {took:.2f} s"
+        assert took <= 0.5 + margin, (
+            f"{call}: expected to return within {0.5 + margin:g} s, took {took:.2f} s"
+        )
 
 
 def test_child_processes_do_not_outlive_the_call(impl):
@@ -315,10 +367,12 @@ def test_child_processes_do_not_outlive_the_call(impl):
         f"open({pidfile!r}, 'w').write(str(child.pid))\n"
         "print('spawned')\n"
     )
-    probe = (
-        "import os, time\n"
-        f"pid = int(open({pidfile!r}).read())\n"
-        "os.remove(" + repr(pidfile) + ")\n"
+    probe = (  # exits 0 and prints the status only when it is the one given on stdin
+        "import sys, time\n"
+        "try:\n"
+        f"    pid = int(open({pidfile!r}).read())\n"
+        "except (OSError, ValueError):\n"
+        "    pid = None\n"
         "def alive():\n"
         "    try:\n"
         "        with open(f'/proc/{pid}/stat') as f:\n"
@@ -326,28 +380,46 @@ def test_child_processes_do_not_outlive_the_call(impl):
         "    except OSError:\n"
         "        return False\n"
         "deadline = time.monotonic() + 1.0\n"
-        "while alive() and time.monotonic() < deadline:\n"
+        "while pid and alive() and time.monotonic() < deadline:\n"
         "    time.sleep(0.02)\n"
-        "print('alive' if alive() else 'gone')\n"
+        "status = 'no pid file' if pid is None else 'alive' if alive() else 'gone'\n"
+        "print(status)\n"
+        "raise SystemExit(0 if status == sys.stdin.read().strip() else 1)\n"
     )
+    cleanup = f"import os\ntry:\n    os.remove({pidfile!r})\nexcept OSError:\n    pass\n"
+    call = "code_reward(<program that starts a sleeping child and prints 'spawned'>, timeout=2)"
     start = time.monotonic()
     out = c.code_reward(spawn, [("", "spawned")], timeout=2.0)
     took = time.monotonic() - start
-    call = f"code_reward(<program that starts `sleep 20` as a child and prints 'spawned'>, timeout=2)"
     assert type(out) is float, f"{call}: expected a Python float, got {show(out)}"
     assert took <= 2.0 + 3.0, (
         f"{call}: expected to return within 5 s, took {took:.2f} s "
         "(a pipe held open by the child blocks the read: kill the process group)"
     )
-    verdict = c.code_reward(probe, [("", "gone")], timeout=5.0)
-    assert verdict == 1.0, (
+    gone = c.code_reward(probe, [("gone", "gone")], timeout=5.0)
+    if gone != 1.0:  # find out why, for the message
+        alive = c.code_reward(probe, [("alive", "alive")], timeout=5.0)
+        missing = c.code_reward(probe, [("no pid file", "no pid file")], timeout=5.0)
+    c.code_reward(cleanup, [("", "")], timeout=5.0)
+    if gone == 1.0:
+        return
+    assert alive != 1.0, (
         f"{call}: expected the child to be killed when the call returns, but it was still "
         "running afterwards (start the program in its own session and kill the whole process "
-        f"group, e.g. start_new_session=True and os.killpg); checker program scored {show(verdict)}"
+        "group, e.g. start_new_session=True and os.killpg)"
+    )
+    raise AssertionError(
+        f"{call}: could not tell whether the child was killed: a second program that reads "
+        f"the child's pid from {pidfile} and prints 'gone' scored {show(gone)}"
+        + (
+            " (the pid file was never written: did the first program run?)"
+            if missing == 1.0
+            else ""
+        )
     )
 
 
-# -- oracle --------------------------------------------------------------------------------------------
+# -- oracle ----------------------------------------------------------------------------------------
 @pytest.mark.hidden
 def test_matches_the_reference_on_fresh_random_completions(impl, ref, rng):
     def number() -> str:
@@ -364,7 +436,11 @@ def test_matches_the_reference_on_fresh_random_completions(impl, ref, rng):
         return f"\\frac{{{abs(n)}}}{{{int(rng.integers(1, 9))}}}"
 
     def completion() -> str:
-        think = "<think>\n" + "\n".join(f"step {i}: {number()}" for i in range(int(rng.integers(0, 4)))) + "\n</think>\n"
+        think = (
+            "<think>\n"
+            + "\n".join(f"step {i}: {number()}" for i in range(int(rng.integers(0, 4))))
+            + "\n</think>\n"
+        )
         answers = [number() for _ in range(int(rng.integers(1, 3)))]
         style = int(rng.integers(3))
         if style == 0:

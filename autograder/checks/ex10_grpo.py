@@ -19,8 +19,10 @@ EPS = 1e-4
 REWARDS = [1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0]
 
 
-def advantages_by_hand(rewards, group_size: int, eps: float = EPS, scale: bool = True) -> np.ndarray:
-    """A = (r - mean_g) / (unbiased std_g + eps) per contiguous group, in float64; flat group -> 0."""
+def advantages_by_hand(
+    rewards, group_size: int, eps: float = EPS, scale: bool = True
+) -> np.ndarray:
+    """A = (r - mean_g) / (unbiased std_g + eps) per contiguous group (float64); flat -> 0."""
     r = np.asarray(rewards, dtype=np.float32).astype(np.float64).reshape(-1, group_size)
     centred = r - r.mean(axis=1, keepdims=True)
     if scale and group_size > 1:
@@ -97,10 +99,17 @@ def test_groups_are_contiguous_blocks_not_interleaved_or_transposed(impl):
     rewards = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     a = 0.5 / (math.sqrt(0.5) + EPS)
     call = f"group_advantages({rewards}, 2)"
-    expect_array(impl.group_advantages(torch.tensor(rewards), 2), [a, -a, 0, 0, 0, 0], call, atol=1e-5)
+    expect_array(
+        impl.group_advantages(torch.tensor(rewards), 2), [a, -a, 0, 0, 0, 0], call, atol=1e-5
+    )
     rewards = [0.0, 1.0, 2.0, 3.0, 10.0, 30.0]  # G = 3: [0, 1, 2 | 3, 10, 30]
     call = f"group_advantages({rewards}, 3)"
-    expect_array(impl.group_advantages(torch.tensor(rewards), 3), advantages_by_hand(rewards, 3), call, atol=1e-5)
+    expect_array(
+        impl.group_advantages(torch.tensor(rewards), 3),
+        advantages_by_hand(rewards, 3),
+        call,
+        atol=1e-5,
+    )
 
 
 def test_the_std_is_unbiased_so_a_pair_0_1_gives_plus_minus_0_707(impl):
@@ -113,22 +122,34 @@ def test_singleton_and_all_equal_groups_give_zeros_not_nan(impl):
     for rewards, g in (([3.0, -1.0, 2.0], 1), ([0.7, 0.7, 0.7, -2.0, -2.0, -2.0], 3), ([5.0], 1)):
         for scale in (True, False):
             call = f"group_advantages({rewards}, {g}, scale={scale})"
-            expect_array(impl.group_advantages(torch.tensor(rewards), g, scale=scale), np.zeros(len(rewards)), call, atol=1e-3)
+            expect_array(
+                impl.group_advantages(torch.tensor(rewards), g, scale=scale),
+                np.zeros(len(rewards)),
+                call,
+                atol=1e-3,
+            )
 
 
-# -- group_advantages: contracts ---------------------------------------------------------------------
+# -- group_advantages: contracts -------------------------------------------------------------------
 def test_advantages_are_a_float32_tensor_without_grad_from_lists_or_tensors(impl):
     for rewards in ([1, 0, 0, 1], [1.0, 0.0, 0.0, 1.0], torch.tensor([1.0, 0.0, 0.0, 1.0])):
         out = impl.group_advantages(rewards, 2)
         call = f"group_advantages({show(rewards)}, 2)"
         expect_array(out, advantages_by_hand([1, 0, 0, 1], 2), call, atol=1e-5)
-        assert not out.requires_grad, f"{call}: expected advantages without grad (constants), got requires_grad=True"
+        assert not out.requires_grad, (
+            f"{call}: expected advantages without grad (constants), got requires_grad=True"
+        )
 
 
 def test_a_length_that_is_not_a_multiple_of_group_size_raises_value_error(impl):
     for rewards, g in (([1.0, 0.0, 1.0, 0.0, 1.0], 2), ([1.0, 0.0, 1.0], 4)):
         call = f"group_advantages({rewards}, {g})"
-        expect_raises("ValueError", lambda r=rewards, g=g: impl.group_advantages(torch.tensor(r), g), call, mentions="group_size")
+        expect_raises(
+            "ValueError",
+            lambda r=rewards, g=g: impl.group_advantages(torch.tensor(r), g),
+            call,
+            mentions="group_size",
+        )
 
 
 def test_the_rewards_are_not_modified(impl):
@@ -137,10 +158,14 @@ def test_the_rewards_are_not_modified(impl):
     expect_array(res["args"][0], rewards, f"the rewards after group_advantages({REWARDS}, 4)")
 
 
-# -- group_advantages: properties ----------------------------------------------------------------------
+# -- group_advantages: properties ------------------------------------------------------------------
 grouped_rewards = st.tuples(st.integers(1, 5), st.integers(1, 6)).flatmap(
     lambda pg: st.tuples(
-        st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0, -1.0]), min_size=pg[0] * pg[1], max_size=pg[0] * pg[1]),
+        st.lists(
+            st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0, -1.0]),
+            min_size=pg[0] * pg[1],
+            max_size=pg[0] * pg[1],
+        ),
         st.just(pg[1]),
     )
 )
@@ -161,12 +186,16 @@ def test_advantages_of_10_r_plus_3_equal_those_of_r(impl, rg):
     base = impl.group_advantages(torch.tensor(rewards), g)
     moved = [10 * r + 3 for r in rewards]
     call = f"group_advantages({moved}, {g}) vs group_advantages({rewards}, {g})"
-    assert isinstance(base, Array), f"group_advantages({rewards}, {g}): expected a tensor, got {show(base)}"
+    assert isinstance(base, Array), (
+        f"group_advantages({rewards}, {g}): expected a tensor, got {show(base)}"
+    )
     # eps is added to a 10x larger std, so the two differ by about eps / std <= 1e-3 relative
-    expect_array(impl.group_advantages(torch.tensor(moved), g), base.value, call, rtol=2e-3, atol=2e-3)
+    expect_array(
+        impl.group_advantages(torch.tensor(moved), g), base.value, call, rtol=2e-3, atol=2e-3
+    )
 
 
-# -- grpo_loss: hand-computed examples -------------------------------------------------------------------
+# -- grpo_loss: hand-computed examples -------------------------------------------------------------
 PAD = [[0.0, 0.0, 0.0, 0.0], [0.0, 3.0, 3.0, 3.0]]  # logp; padding of row 2 holds 3.0
 MASK_4_1 = [[1, 1, 1, 1], [1, 0, 0, 0]]
 
@@ -174,8 +203,9 @@ MASK_4_1 = [[1, 1, 1, 1], [1, 0, 0, 0]]
 def test_per_token_losses_1_1_1_1_and_2_pad_aggregate_to_1_5(impl):
     """Ratio 1 and kl_coef 0 make each real token's loss -A: [[1, 1, 1, 1], [2, pad, pad, pad]].
 
-    The mean of the sequence means is 1.5; the token mean over the batch would be 1.2 and
-    counting padding 0.75. The padding holds log-probs whose ratio is e^3 (a loss of 40).
+    The mean of the sequence means is 1.5; the token mean over the batch would be 1.2, and
+    dividing by the padded length 0.75 even with zeros there. The padding holds log-probs
+    whose ratio is e^3 (a per-token loss of 40), so an unmasked mean is far off.
     """
     old = [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     ref = [[0.0, 0.0, 0.0, 0.0], [0.0, -7.0, 5.0, 9.0]]
@@ -183,7 +213,9 @@ def test_per_token_losses_1_1_1_1_and_2_pad_aggregate_to_1_5(impl):
     call = f"grpo_loss(logp={PAD}, logp_old=zeros, ref_logp={ref}, adv={adv}, mask={MASK_4_1})"
     res = loss_grad(impl, PAD, old, ref, adv, MASK_4_1, call)
     expect_array(res["out"], 1.5, call, atol=1e-5)
-    res = loss_grad(impl, PAD, old, ref, adv, torch.tensor(MASK_4_1, dtype=torch.bool), call + " (bool mask)")
+    res = loss_grad(
+        impl, PAD, old, ref, adv, torch.tensor(MASK_4_1, dtype=torch.bool), call + " (bool mask)"
+    )
     expect_array(res["out"], 1.5, call + " (bool mask)", atol=1e-5)
     res = loss_grad(impl, PAD, old, ref, adv, MASK_4_1, call + " with kl_coef=0.1", kl_coef=0.1)
     expect_array(res["out"], 1.5, call + " with kl_coef=0.1 (k3 = 0 on real tokens)", atol=1e-5)
@@ -196,7 +228,10 @@ def test_garbage_and_inf_in_the_padding_reach_neither_the_value_nor_the_gradient
     ref = [[-0.5, -1.0, -2.0], [-1.0, inf, -1e30]]
     mask = [[1, 1, 1], [1, 0, 0]]
     adv = [-1.0, -2.0]
-    call = f"grpo_loss(logp={logp}, logp_old={old}, ref_logp={ref}, adv={adv}, mask={mask}, kl_coef=0.5)"
+    call = (
+        f"grpo_loss(logp={logp}, logp_old={old}, ref_logp={ref}, adv={adv}, mask={mask}, "
+        "kl_coef=0.5)"
+    )
     res = loss_grad(impl, logp, old, ref, adv, mask, call, kl_coef=0.5)
     expect_array(res["out"], 1.5, call, atol=1e-5)
     exp = [[1 / 6, 1 / 6, 1 / 6], [1.0, 0.0, 0.0]]  # -A_i / (B |o_i|), zero on padding
@@ -208,16 +243,22 @@ def test_clipping_matches_ppo_on_four_one_token_completions(impl):
     r = np.log([1.5, 0.5, 1.5, 0.5])[:, None]
     adv = [1.0, 1.0, -1.0, -1.0]
     call = f"grpo_loss(<ratios [1.5, 0.5, 1.5, 0.5]>, adv={adv}, mask=ones((4, 1)), clip_eps=0.2)"
-    res = loss_grad(impl, r, np.zeros((4, 1)), np.zeros((4, 1)), adv, np.ones((4, 1)), call, clip_eps=0.2)
+    res = loss_grad(
+        impl, r, np.zeros((4, 1)), np.zeros((4, 1)), adv, np.ones((4, 1)), call, clip_eps=0.2
+    )
     expect_array(res["out"], (-1.2 - 0.5 + 1.5 + 0.8) / 4, call, atol=1e-5)
     # gradient: zero where the clipped term is the minimum; -ratio * A / B elsewhere
-    expect_array(res["grads"][0], [[0.0], [-0.5 / 4], [1.5 / 4], [0.0]], f"d {call} / d logp", atol=1e-5)
+    expect_array(
+        res["grads"][0], [[0.0], [-0.5 / 4], [1.5 / 4], [0.0]], f"d {call} / d logp", atol=1e-5
+    )
 
 
 def test_the_kl_term_is_plus_kl_coef_times_k3_of_logp_and_ref_logp(impl):
     # k3 at logp [-1, -2], ref [-1.5, -1] = [0.1065, 0.7183]; A = 0 leaves only the penalty.
     logp, ref, mask = [[-1.0, -2.0]], [[-1.5, -1.0]], [[1, 1]]
-    call = f"grpo_loss(logp={logp}, logp_old=logp, ref_logp={ref}, adv=[0.], mask={mask}, kl_coef=0.1)"
+    call = (
+        f"grpo_loss(logp={logp}, logp_old=logp, ref_logp={ref}, adv=[0.], mask={mask}, kl_coef=0.1)"
+    )
     res = loss_grad(impl, logp, logp, ref, [0.0], mask, call, kl_coef=0.1)
     exp = 0.1 * k3(np.array([-1.0, -2.0]), np.array([-1.5, -1.0])).mean()
     expect_array(res["out"], exp, f"{call} (a penalty: positive, 0.1 * mean k3)", atol=1e-6)
@@ -225,28 +266,35 @@ def test_the_kl_term_is_plus_kl_coef_times_k3_of_logp_and_ref_logp(impl):
     expect_array(res["grads"][0], g[None, :], f"d {call} / d logp", atol=1e-6)
 
 
-# -- grpo_loss: contracts ------------------------------------------------------------------------------------
+# -- grpo_loss: contracts --------------------------------------------------------------------------
 def test_bad_shapes_and_a_row_without_real_tokens_raise_value_error(impl):
     z, m = torch.zeros(2, 3), torch.ones(2, 3)
     cases = [
         ((z, z, z, torch.zeros(3), m), "adv of shape (3,) for B = 2"),
         ((z, torch.zeros(2, 4), z, torch.zeros(2), m), "logp_old of shape (2, 4)"),
         ((z, z, z, torch.zeros(2), torch.ones(2, 4)), "mask of shape (2, 4)"),
-        ((z, z, z, torch.zeros(2), torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])), "a row without real tokens"),
+        (
+            (z, z, z, torch.zeros(2), torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])),
+            "a row without real tokens",
+        ),
     ]
     for args, what in cases:
-        expect_raises("ValueError", lambda a=args: impl.grpo_loss(*a), f"grpo_loss(...) with {what}")
+        expect_raises(
+            "ValueError", lambda a=args: impl.grpo_loss(*a), f"grpo_loss(...) with {what}"
+        )
 
 
 def test_the_inputs_are_not_modified(impl):
     logp, old = t32([[-1.0, -2.0, 5.0]]), t32([[-1.5, -1.0, 9.0]])
     ref, adv, mask = t32([[-0.5, -3.0, 7.0]]), t32([0.7]), t32([[1, 1, 0]])
     res = impl.inputs_after("grpo_loss", logp, old, ref, adv, mask, kl_coef=0.1)
-    for i, (name, x) in enumerate((("logp", logp), ("logp_old", old), ("ref_logp", ref), ("adv", adv), ("mask", mask))):
+    for i, (name, x) in enumerate(
+        (("logp", logp), ("logp_old", old), ("ref_logp", ref), ("adv", adv), ("mask", mask))
+    ):
         expect_array(res["args"][i], x, f"{name} after grpo_loss(...)")
 
 
-# -- grpo_loss: properties ---------------------------------------------------------------------------------
+# -- grpo_loss: properties -------------------------------------------------------------------------
 @st.composite
 def batches(draw, ratio_one: bool = False):
     b, t = draw(st.integers(1, 4)), draw(st.integers(1, 6))
@@ -260,28 +308,50 @@ def batches(draw, ratio_one: bool = False):
     junk = np.float32(draw(st.sampled_from([0.0, 50.0, -50.0])))
     for x in (logp, old, ref):
         x[mask == 0] = junk
-    adv = np.array(draw(st.lists(st.floats(-3, 3, width=32), min_size=b, max_size=b)), dtype=np.float32)
+    adv = np.array(
+        draw(st.lists(st.floats(-3, 3, width=32), min_size=b, max_size=b)), dtype=np.float32
+    )
     return logp, old, ref, adv, mask
 
 
 @given(batch=batches(ratio_one=True))
-def test_at_ratio_1_the_gradient_wrt_each_real_tokens_logp_is_minus_a_over_b_times_its_length(impl, batch):
+def test_at_ratio_1_the_gradient_wrt_each_real_tokens_logp_is_minus_a_over_b_times_its_length(
+    impl, batch
+):
     logp, old, ref, adv, mask = batch
     b = mask.shape[0]
     n = mask.sum(axis=1, keepdims=True)
-    call = f"grpo_loss(logp={show(logp)}, logp_old=logp, adv={show(adv)}, mask={show(mask)}, kl_coef=0)"
+    call = (
+        f"grpo_loss(logp={show(logp)}, logp_old=logp, adv={show(adv)}, mask={show(mask)}, "
+        "kl_coef=0)"
+    )
     res = loss_grad(impl, logp, old, ref, adv, mask, call)
-    expect_array(res["out"], -float(np.float64(adv).mean()), f"{call} (expected -mean(A))", rtol=1e-5, atol=1e-5)
+    expect_array(
+        res["out"],
+        -float(np.float64(adv).mean()),
+        f"{call} (expected -mean(A))",
+        rtol=1e-5,
+        atol=1e-5,
+    )
     exp = np.where(mask == 1, -np.float64(adv)[:, None] / (b * n), 0.0)
-    expect_array(res["grads"][0], exp, f"d {call} / d logp (expected -A_i / (B |o_i|))", rtol=1e-5, atol=1e-6)
+    expect_array(
+        res["grads"][0], exp, f"d {call} / d logp (expected -A_i / (B |o_i|))", rtol=1e-5, atol=1e-6
+    )
     expect_no_grad(res, call)
 
 
-@given(batch=batches(), clip_eps=st.sampled_from([0.1, 0.2, 0.3]), kl_coef=st.sampled_from([0.0, 0.04, 0.5]))
-def test_the_loss_and_its_gradient_match_the_formula_on_random_padded_batches(impl, batch, clip_eps, kl_coef):
+@given(
+    batch=batches(),
+    clip_eps=st.sampled_from([0.1, 0.2, 0.3]),
+    kl_coef=st.sampled_from([0.0, 0.04, 0.5]),
+)
+def test_the_loss_and_its_gradient_match_the_formula_on_random_padded_batches(
+    impl, batch, clip_eps, kl_coef
+):
     logp, old, ref, adv, mask = batch
     call = (
-        f"grpo_loss(logp={show(logp)}, logp_old={show(old)}, ref_logp={show(ref)}, adv={show(adv)}, "
+        f"grpo_loss(logp={show(logp)}, logp_old={show(old)}, ref_logp={show(ref)}, "
+        f"adv={show(adv)}, "
         f"mask={show(mask)}, clip_eps={clip_eps}, kl_coef={kl_coef})"
     )
     loss, grad = grpo_by_hand(logp, old, ref, adv, mask, clip_eps, kl_coef)
@@ -291,7 +361,7 @@ def test_the_loss_and_its_gradient_match_the_formula_on_random_padded_batches(im
     expect_no_grad(res, call)
 
 
-# -- oracle ---------------------------------------------------------------------------------------------------
+# -- oracle ----------------------------------------------------------------------------------------
 @pytest.mark.hidden
 def test_matches_the_reference_on_fresh_random_batches(impl, ref, rng):
     for _ in range(12):
@@ -301,7 +371,13 @@ def test_matches_the_reference_on_fresh_random_batches(impl, ref, rng):
         scale = bool(rng.random() < 0.7)
         call = f"group_advantages({rewards.tolist()}, {g}, scale={scale})"
         adv = ref.group_advantages(torch.from_numpy(rewards), g, scale=scale)
-        expect_array(impl.group_advantages(torch.from_numpy(rewards), g, scale=scale), adv, call, rtol=1e-4, atol=1e-4)
+        expect_array(
+            impl.group_advantages(torch.from_numpy(rewards), g, scale=scale),
+            adv,
+            call,
+            rtol=1e-4,
+            atol=1e-4,
+        )
 
         b, t = p * g, int(rng.integers(1, 12))
         lengths = rng.integers(1, t + 1, size=b)
@@ -312,11 +388,18 @@ def test_matches_the_reference_on_fresh_random_batches(impl, ref, rng):
         old = (logp + rng.normal(0, 0.3, size=(b, t))).astype(np.float32)
         refl = (logp + rng.normal(0, 0.5, size=(b, t))).astype(np.float32)
         logp[mask == 0] = 5.0  # padding: anything
-        clip_eps, kl_coef = float(rng.choice([0.1, 0.2, 0.28])), float(rng.choice([0.0, 0.001, 0.04]))
+        clip_eps, kl_coef = (
+            float(rng.choice([0.1, 0.2, 0.28])),
+            float(rng.choice([0.0, 0.001, 0.04])),
+        )
         leaves = [torch.from_numpy(x).requires_grad_(True) for x in (logp, old, refl)]
-        exp = ref.grpo_loss(*leaves, adv.detach(), torch.from_numpy(mask), clip_eps=clip_eps, kl_coef=kl_coef)
+        exp = ref.grpo_loss(
+            *leaves, adv.detach(), torch.from_numpy(mask), clip_eps=clip_eps, kl_coef=kl_coef
+        )
         (exp_g,) = torch.autograd.grad(exp, leaves[0])
         call = f"grpo_loss(<random {b}x{t} batch>, clip_eps={clip_eps}, kl_coef={kl_coef})"
-        res = loss_grad(impl, logp, old, refl, adv.numpy(), mask, call, clip_eps=clip_eps, kl_coef=kl_coef)
+        res = loss_grad(
+            impl, logp, old, refl, adv.numpy(), mask, call, clip_eps=clip_eps, kl_coef=kl_coef
+        )
         expect_array(res["out"], exp.detach(), call, rtol=1e-4, atol=1e-5)
         expect_array(res["grads"][0], exp_g, f"d {call} / d logp", rtol=1e-4, atol=1e-6)

@@ -69,6 +69,30 @@ HINTS = {
 }
 
 
+# Which answer variables each check reads, by group of the lesson ("lesson": the exercise
+# questions after the runnable REINFORCE example; "understanding": check your understanding).
+# For builders (e.g. the notebooks); the manual ones are rubric.toml's `manual` list.
+ANSWERS: dict[str, tuple[str, ...]] = {
+    "test_q1_episodes_to_90_with_target_2_and_target_0": (
+        "Q1_seeds",
+        "Q1_episodes_target2",
+        "Q1_episodes_target0",
+    ),
+    "test_q1_does_target_0_learn_as_fast_as_target_2": ("Q1_same_speed",),
+    "test_q2_episodes_to_90_at_learning_rate_1e_4": ("Q2_seeds", "Q2_episodes_lr_1e4"),
+    "test_q3_what_happens_with_reward_0_for_wrong_actions": ("Q3_choice",),
+    "test_q3_why_explained": ("Q3_why",),
+    "test_cu1_what_plays_the_role_of_the_action_in_rlhf": ("CU1_choice",),
+    "test_cu2_why_ppo_clips_its_objective": ("CU2_choice",),
+    "test_cu2_why_explained": ("CU2_why",),
+    "test_cu3_what_reward_hacking_is": ("CU3_choice",),
+}
+GROUPS: dict[str, tuple[str, ...]] = {
+    "lesson": tuple(c for c in ANSWERS if c.startswith("test_q")),
+    "understanding": tuple(c for c in ANSWERS if c.startswith("test_cu")),
+}
+
+
 class NotAnswered(Problem, AssertionError):
     """The answer is still blank: 0 points, verdict "not answered"."""
 
@@ -87,6 +111,15 @@ class Pending(Problem, Exception):
 
     def render(self) -> str:
         return self.message
+
+
+def ensure(condition: bool, message: str) -> None:
+    """``assert`` without pytest's rewriting: the message alone, never the compared values.
+
+    A rewritten ``assert answer == key`` would print the key next to the message.
+    """
+    if not condition:
+        raise AssertionError(message)
 
 
 # -- reading answers ------------------------------------------------------------------------------
@@ -119,9 +152,10 @@ def expect_seeds(value: object, name: str) -> list[int]:
         and all(type(s) is int and 0 <= s < 2**31 for s in value)
         and len(set(value)) == len(value)
     )
-    assert ok, (
+    ensure(
+        ok,
         f"{name}: expected a list of {MIN_SEEDS} to {MAX_SEEDS} different ints in [0, 2**31), "
-        f"e.g. [0, 1, 2, 3, 4]; got {show(value)}"
+        f"e.g. [0, 1, 2, 3, 4]; got {show(value)}",
     )
     return list(value)
 
@@ -142,7 +176,7 @@ def expect_choice(value: object, name: str) -> str:
     if is_blank(value):
         raise NotAnswered(f"{name} is not answered: one letter, {', '.join(LETTERS)}")
     text = value.strip().strip("().").upper() if isinstance(value, str) else None
-    assert text in LETTERS, f"{name}: expected one letter, {', '.join(LETTERS)}; got {show(value)}"
+    ensure(text in LETTERS, f"{name}: expected one letter, {', '.join(LETTERS)}; got {show(value)}")
     return text
 
 
@@ -164,14 +198,14 @@ def grade_choice(request: pytest.FixtureRequest, name: str, answer: object) -> N
             ON_SUBMISSION,
             f"{name} = {answer!r} is recorded; it is checked when your work is graded",
         )
-    assert answer == key, f"{name} = {answer!r} is not the best answer. Hint: {HINTS[name]}"
+    ensure(answer == key, f"{name} = {answer!r} is not the best answer. Hint: {HINTS[name]}")
 
 
 def manual(impl, name: str) -> None:
     value = read(impl, name)
     if is_blank(value):
         raise NotAnswered(f"{name} is not answered: a few sentences in your own words")
-    assert isinstance(value, str), f"{name}: expected a str, got {show(value)}"
+    ensure(isinstance(value, str), f"{name}: expected a str, got {show(value)}")
     text = " ".join(value.split())
     quoted = text if len(text) <= 800 else text[:797] + "..."
     raise Pending(MANUAL, f"{name} ({len(text.split())} words) is read by a person:\n> {quoted}")
@@ -254,7 +288,7 @@ def numeric(impl, seeds_var: str, names: list[str]) -> None:
         problem = judge(n, claimed[n], rerun(impl, n, seeds), seeds_var, seeds, bands[n]["band"])
         if problem:
             problems.append(problem)
-    assert not problems, "\n".join(problems)
+    ensure(not problems, "\n".join(problems))
 
 
 # -- Q1 -------------------------------------------------------------------------------------------
@@ -266,7 +300,7 @@ def test_q1_does_target_0_learn_as_fast_as_target_2(impl, request):
     value = read(impl, "Q1_same_speed")
     if value is None:
         raise NotAnswered("Q1_same_speed is not answered: True or False")
-    assert type(value) is bool, f"Q1_same_speed: expected True or False, got {show(value)}"
+    ensure(type(value) is bool, f"Q1_same_speed: expected True or False, got {show(value)}")
     grade_choice(request, "Q1_same_speed", value)
 
 

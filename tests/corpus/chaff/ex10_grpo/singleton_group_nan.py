@@ -1,4 +1,4 @@
-"""Bug: no special case for flat groups: with G = 1 the unbiased std is nan, so every advantage is nan."""
+"""Bug: the plain formula (r - mean) / (r.std() + eps) with no special case: a group of one has an unbiased std of nan, so its advantage is nan."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def group_advantages(
         raise ValueError(f"len(rewards) = {r.numel()} is not a multiple of group_size = {G}")
     groups = r.view(-1, G)  # (num_prompts, G), one row per prompt
     centred = groups - groups.mean(dim=1, keepdim=True)  # (num_prompts, G)
-    if scale and G > 1 and groups.numel() > 0:
+    if scale:
         std = groups.std(dim=1, keepdim=True, correction=1)  # (num_prompts, 1), unbiased
         centred = centred / (std + eps)
     # No signal in a group whose rewards are all equal (also G == 1): exactly 0,

@@ -1,4 +1,4 @@
-"""Alternative: append then reverse (O(T)), and the population std written out as sqrt(mean((x - mean)^2))."""
+"""Alternative: append then reverse (O(T)), and the population std written out as sqrt(mean((x - mean)^2)) in float64."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ def discounted_returns(rewards, gamma: float) -> torch.Tensor:
 
 
 def normalize(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    x = torch.as_tensor(x, dtype=torch.float32)
+    x = torch.as_tensor(x, dtype=torch.float64)
     if x.numel() == 0:
         return torch.empty(0)
     centered = x - x.mean()
     std = centered.pow(2).mean().sqrt()
-    return centered / (std + eps)
+    return (centered / (std + eps)).to(torch.float32)

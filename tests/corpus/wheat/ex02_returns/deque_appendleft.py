@@ -1,4 +1,4 @@
-"""Alternative: collections.deque.appendleft (the upstream pytorch/examples fix) and torch.std(unbiased=False)."""
+"""Alternative: collections.deque.appendleft (the upstream pytorch/examples fix) and torch.std(unbiased=False) computed in float64."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def discounted_returns(rewards, gamma: float) -> torch.Tensor:
 
 
 def normalize(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    x = torch.as_tensor(x).float()
+    x = torch.as_tensor(x).double()  # float64 inside: the mean of equal values is exact
     if x.numel() < 2:
-        return torch.zeros_like(x)
-    return (x - x.mean()) / (torch.std(x, unbiased=False) + eps)
+        return torch.zeros_like(x, dtype=torch.float32)
+    return ((x - x.mean()) / (torch.std(x, unbiased=False) + eps)).float()

@@ -1,0 +1,215 @@
+"""The student release (``python -m autograder release OUT``): complete, installable, no secrets.
+
+The release is what students get as their template repository. It must hold the
+stubs, the public checks, the grader, the notebooks and a README - and nothing a
+student could use to skip the work: no ``solutions/``, no solution code, no hidden
+check, no multiple-choice key. The last test installs it into a fresh virtual
+environment, exactly as its README says, and runs ``pytest course/`` there.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from autograder.build.markers import find_regions
+from autograder.build.release import (
+    build_release,
+    leaks,
+    removed_checks,
+    strip_checks,
+    strip_rubric,
+)
+from autograder.rubric import Rubric
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO / "solutions"
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    pytest.importorskip("nbgrader")
+    out = tmp_path_factory.mktemp("release") / "rl4llm-student"
+    build_release(out)
+    return out
+
+
+def files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def solution_lines() -> set[str]:
+    """Lines of reference code (inside solution regions) found nowhere in the public sources."""
+    public = "\n".join(
+        p.read_text() for top in ("autograder", "course") for p in (REPO / top).rglob("*.py")
+    )
+    out = set()
+    for path in sorted(SOLUTIONS.glob("*.py")):
+        text = path.read_text()
+        lines = text.splitlines()
+        for r in find_regions(text, "SOLUTION", str(path)):
+            for line in lines[r.begin : r.end - 1]:
+                s = line.strip()
+                if len(s) >= 28 and not s.startswith("#") and s not in public:
+                    out.add(s)
+    return out
+
+
+def mc_keys() -> list[str]:
+    """The answer lines of the graded questions, e.g. ``Q3_choice = "B"``."""
+    path = SOLUTIONS / "questions.py"
+    if not path.is_file():
+        return []
+    text = path.read_text()
+    lines = text.splitlines()
+    keys = []
+    for r in find_regions(text, "SOLUTION", str(path)):
+        for line in lines[r.begin : r.end - 1]:
+            if re.match(r"^\s*\w+_(choice|same_speed)\s*=", line):
+                keys.append(line.strip())
+    return keys
+
+
+# -- contents ----------------------------------------------------------------------------------
+def test_the_release_has_the_template_repository_layout(release):
+    for rel in (
+        "README.md",
+        "pyproject.toml",
+        ".gitignore",
+        ".github/workflows/classroom.yml",
+        "course/conftest.py",
+        "autograder/rubric.toml",
+        "autograder/checks/pytest.ini",
+        "autograder/worker/main.py",
+    ):
+        assert (release / rel).is_file(), rel
+    assert sorted(p.name for p in (release / "course").glob("ex*.py")) == sorted(
+        p.name for p in SOLUTIONS.glob("ex*.py")
+    )
+    assert len(list((release / "notebooks").glob("*.ipynb"))) == 3
+    for gone in ("solutions", "autograder/build", "autograder/nbgrader_regrade.py", "nbgrader"):
+        assert not (release / gone).exists(), f"{gone} must not be in the release"
+
+
+def test_no_solutions_hidden_checks_or_answer_keys_anywhere(release):
+    assert leaks(release) == []
+    texts = {p: p.read_text(errors="replace") for p in files(release)}
+    hidden = sorted({c for ids in removed_checks().values() for c in ids})
+    assert hidden, "expected some hidden checks to strip"
+    for needle in ["BEGIN SOLUTION", "BEGIN HIDDEN TESTS", *hidden, *mc_keys()]:
+        found = [str(p.relative_to(release)) for p, t in texts.items() if needle in t]
+        assert not found, f"{needle!r} is in the release: {found}"
+    code = solution_lines()
+    assert len(code) > 50
+    for p, t in texts.items():
+        leaked = [line for line in code if line in t]
+        assert not leaked, f"{p.relative_to(release)} holds reference code: {leaked[:3]}"
+
+
+def test_the_release_rubric_lists_exactly_the_public_checks(release):
+    rubric = Rubric.load(release / "autograder" / "rubric.toml")
+    for ex in rubric.exercises:
+        path = release / "autograder" / "checks" / f"{ex}.py"
+        tree = ast.parse(path.read_text())
+        tests = {
+            n.name
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
+        }
+        assert tests == set(rubric.exercises[ex].points), ex
+        assert "pytest.mark.hidden" not in path.read_text()
+        assert not any(
+            "ref" in {a.arg for a in n.args.args}
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
+        )
+
+
+def test_strip_checks_removes_the_check_and_helpers_only_it_used():
+    src = (
+        "import pytest\n\nEXERCISE = 'x'\nSEED = 3\n\n\ndef _helper():\n    return SEED\n\n\n"
+        "def _shared():\n    return 1\n\n\n"
+        "def test_public(impl):\n    assert _shared()\n\n\n"
+        "# the secret one\n@pytest.mark.hidden\ndef test_secret(impl, ref):\n    assert _helper() + _shared()\n"
+    )
+    out = strip_checks(src, {"test_secret"})
+    assert (
+        "test_secret" not in out
+        and "_helper" not in out
+        and "SEED" not in out
+        and "secret one" not in out
+    )
+    assert "def test_public" in out and "def _shared" in out and "EXERCISE" in out
+    rub = "[x]\ntitle = 'X'\n[x.points]\ntest_public = 1\ntest_secret = 2\n[y.points]\ntest_secret = 1\n"
+    assert strip_rubric(rub, {"x": {"test_secret"}}) == (
+        "[x]\ntitle = 'X'\n[x.points]\ntest_public = 1\n[y.points]\ntest_secret = 1\n"
+    )
+
+
+def test_the_workflow_grades_course_and_reports_points(release):
+    wf = (release / ".github" / "workflows" / "classroom.yml").read_text()
+    assert "python -m autograder grade course" in wf
+    assert "Points" in wf and "::notice title=Autograding complete::" in wf
+    readme = (release / "README.md").read_text()
+    for words in ("pytest course/", "How points work", "How to submit", "pip install"):
+        assert words in readme
+
+
+# -- a fresh install, as the student README says -------------------------------------------------------
+def test_the_release_installs_in_a_fresh_venv_and_pytest_course_runs(release, tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    py = env_dir / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    install = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", "torch==2.13.0", "-e", str(release)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
+    )
+    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+    where = subprocess.run(
+        [str(py), "-c", "import autograder, sys; print(autograder.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert str(release) in where.stdout, where.stdout + where.stderr
+
+    proc = subprocess.run(
+        [str(py), "-m", "pytest", "course/", "-q", "-p", "no:randomly"],
+        cwd=release,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, (
+        f"expected failing checks (exit 1), got {proc.returncode}:\n{out[-4000:]}"
+    )
+    assert "INTERNALERROR" not in out and "Traceback" not in out, out[-4000:]
+    total = re.search(r"TOTAL\s+(\S+)/(\S+)", out)
+    assert total and float(total.group(1)) == 0 and float(total.group(2)) > 0, out[-3000:]
+    assert "TODO" in out and "check error" not in out, out[-3000:]
+
+    grade = subprocess.run(
+        [str(py), "-m", "autograder", "grade", "course", "--format", "classroom", "--no-sandbox"],
+        cwd=release,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
+    )
+    assert grade.returncode == 0, grade.stdout[-3000:] + grade.stderr[-3000:]
+    assert re.search(r"^Points 0/\d+", grade.stdout, re.M), grade.stdout[-2000:]
+    assert sys.executable != str(py)
