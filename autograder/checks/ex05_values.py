@@ -1,9 +1,9 @@
 """Checks for exercise 05: state values and the Bellman equation.
 
-The environment passed to the student's functions is the student's own ex01
-``SimpleGridWorld`` (reached with ``impl.module("ex01_gridworld")``); expected
-values come from :class:`GridModel`, the grid world's model as SPEC.md defines
-it, written out here in the grader.
+The environment passed to the student's functions is the worker's public
+``grid_model`` probe (the grid world's dynamics exactly as SPEC.md defines them),
+so an ex01 bug never costs ex05 points; expected values come from
+:class:`GridModel`, the same model written out here in the grader.
 """
 
 from __future__ import annotations
@@ -96,12 +96,8 @@ def always(n: int, action: int) -> np.ndarray:
 
 
 def grid(impl, n: int) -> Handle:
-    """The student's own ex01 grid world of size ``n`` (ex05 runs on it, as in the lesson)."""
-    env = impl.module("ex01_gridworld").SimpleGridWorld(n)
-    assert isinstance(env, Handle), (
-        f"SimpleGridWorld({n}) from your ex01: expected an environment, got {show(env)}"
-    )
-    return env
+    """A ``n x n`` grid world model living in the worker (``size``, ``goal``, ``transition``)."""
+    return impl.probe("grid_model", n)
 
 
 def values_of(out, call: str, expected) -> np.ndarray:

@@ -199,7 +199,7 @@ def code_reward(program: str | None, tests: list[tuple[str, str]], timeout: floa
                 out = fout.read(cap + 1)
         if len(out) > cap:
             return False
-        got_lines = out.decode("utf-8", errors="replace").split("\n")
+        got_lines = out.decode("utf-8", errors="replace").strip().split("\n")
         return all(g.strip() == e.strip() for g, e in zip(got_lines, expected.split("\n")))
 
     passed = 0
