@@ -17,28 +17,31 @@ Rules (also in the ``grade-batch`` help):
   zip; so do more than :data:`MAX_FILES` entries or more than :data:`MAX_BYTES`
   bytes once uncompressed (counted while extracting, not trusted from the header).
 * **Notebooks** (an ``.ipynb`` entry, or the notebooks of a folder/zip with no
-  ``exNN_*.py`` module): the code cells are concatenated in order; IPython
-  magics, ``!shell`` lines and cell magics are dropped (with IPython's
-  ``TransformerManager`` when IPython is installed, else every line starting
-  with ``%`` or ``!`` of a cell that is not valid Python becomes ``pass``);
-  cells that nbgrader marks as grade cells (read-only tests) are skipped - the
-  grader runs its own checks. The code then goes to modules by the first rule
-  that applies:
+  exercise module): read with :mod:`nbformat` (no kernel); only code cells count,
+  and grade cells are skipped (first line ``# rl4llm: grader cell``, or nbgrader
+  metadata ``grade`` without ``solution``) - the grader runs its own checks.
+  Then the first rule that applies:
 
-  1. **markers**: a code cell whose metadata has ``{"rl4llm": {"module": "ex02_returns"}}``,
+  1. **marker cells**: a code cell whose metadata has ``{"rl4llm": {"module": "ex02_returns"}}``,
      whose first line is ``%%writefile ex02_returns.py``, or whose first line is a
      comment ``# module: ex02_returns`` (``# exercise: ...`` works too) starts that
-     module; the following unmarked cells belong to it until the next marker.
-     Cells before the first marker (imports, helpers) are put at the top of every
-     marked module.
-  2. **notebook name**: ``ex02_returns.ipynb`` (e.g. nbgrader's
-     ``submitted/<student>/<assignment>/ex02_returns.ipynb``) is all ``ex02_returns``.
-  3. **otherwise** the whole code is written as every exercise module for which it
-     defines at least one of the exercise's public functions or classes (the
-     top-level names of the ``course/`` stubs).
-
-  Top-level code of a notebook runs when the grader imports the module, as for
-  a ``.py`` file: training demos in code cells count against the import time limit.
+     module; the following unmarked cells belong to it until the next marker, and
+     cells before the first marker go at the top of every marked module. The
+     modules are the cells as written, with IPython magics and ``!shell`` lines
+     replaced by ``pass`` (IPython's ``TransformerManager`` when IPython is
+     installed, else every line starting with ``%`` or ``!`` of a cell that is not
+     valid Python) and cell magics dropped.
+  2. Otherwise the code is extracted exactly as ``nbgrader-regrade`` does
+     (:func:`autograder.notebook.build_module`: magics, shell lines, top-level
+     expression statements such as ``train_bandit(...)`` demos and imports of other
+     course modules left out; ``from __future__`` imports first; a cell saved with
+     an error keeps only its imports, functions and classes) and written as
+     **the module the notebook is named after** (``ex02_returns.ipynb``, e.g.
+     nbgrader's ``submitted/<student>/<assignment>/ex02_returns.ipynb``), or else
+     as **every module of the rubric for which it defines a public function,
+     class or variable** of the ``course/`` stub (``discounted_returns`` ->
+     ``ex02_returns.py``; ``Q1_seeds`` -> ``questions.py``). A module that is not
+     written is reported as missing.
 """
 
 from __future__ import annotations
@@ -60,10 +63,11 @@ MAX_BYTES = 50 * 1024**2  # total uncompressed size of one submission
 MAX_FILES = 2000  # files (zip entries) in one submission
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 MAX_DEPTH = 2  # exercise modules may sit this many folders below the top
-MODULE_RE = re.compile(r"^ex\d\d_[A-Za-z0-9_]+$")
+MODULE_RE = re.compile(r"^(?:ex\d\d_[A-Za-z0-9_]+|questions)$")  # the course's module names
 SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".hg", ".svn"}
-_MARKER_RE = re.compile(r"^\s*#\s*(?:module|exercise)\s*:\s*(ex\d\d_[A-Za-z0-9_]+?)(?:\.py)?\s*$")
-_WRITEFILE_RE = re.compile(r"^\s*%%writefile(?:\s+-a)?\s+(?:\S*/)?(ex\d\d_[A-Za-z0-9_]+)\.py\s*$")
+_MARKER_RE = re.compile(r"^\s*#\s*(?:module|exercise)\s*:\s*([A-Za-z0-9_]+?)(?:\.py)?\s*$")
+_WRITEFILE_RE = re.compile(r"^\s*%%writefile(?:\s+-a)?\s+(?:\S*/)?([A-Za-z0-9_]+)\.py\s*$")
+GRADER_MARK = "# rl4llm: grader cell"  # first line of the course notebooks' grade cells
 _FUTURE_RE = re.compile(r"^from[ \t]+__future__[ \t]+import[ \t]+[\w \t,]+$", re.MULTILINE)
 _CHUNK = 1 << 16
 
@@ -256,7 +260,7 @@ def find_root(top: Path) -> tuple[Path | None, int]:
     best: tuple[int, int, str] | None = None
     best_path = None
     for folder, depth in _walk(top):
-        count = sum(1 for p in folder.glob("ex*.py") if p.is_file() and MODULE_RE.match(p.stem))
+        count = sum(1 for p in folder.glob("*.py") if p.is_file() and MODULE_RE.match(p.stem))
         if count and (best is None or (-count, depth, str(folder)) < best):
             best, best_path = (-count, depth, str(folder)), folder
     return best_path, (-best[0] if best else 0)
@@ -307,11 +311,16 @@ def read_notebook(path: Path) -> list[dict]:
             if isinstance(source, list):
                 source = "".join(str(s) for s in source)
             meta = c.get("metadata", {})
+            outputs = c.get("outputs", [])
+            failed = isinstance(outputs, list) and any(
+                isinstance(o, dict) and o.get("output_type") == "error" for o in outputs
+            )
             cells.append(
                 {
                     "cell_type": str(c.get("cell_type", "")),
                     "source": str(source),
                     "metadata": meta if isinstance(meta, dict) else {},
+                    "failed": failed,
                 }
             )
         return cells
@@ -379,40 +388,62 @@ def _marker(cell: dict) -> tuple[str | None, str]:
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is not None:
         m = _WRITEFILE_RE.match(lines[first])
-        if m:
+        if m and MODULE_RE.match(m.group(1)):
             return m.group(1), "\n".join(lines[first + 1 :]) + "\n"
         m = _MARKER_RE.match(lines[first])
-        if m:
+        if m and MODULE_RE.match(m.group(1)):
             return m.group(1), cell["source"]
     return None, cell["source"]
 
 
-def _is_test_cell(cell: dict) -> bool:
+def _is_grader_cell(cell: dict) -> bool:
+    """A grade cell: the course notebooks' marker line, or nbgrader's metadata (grade, no solution)."""
     nb = cell["metadata"].get("nbgrader")
-    return isinstance(nb, dict) and bool(nb.get("grade")) and not nb.get("solution")
+    if isinstance(nb, dict) and nb.get("grade") and not nb.get("solution"):
+        return True
+    return cell["source"].lstrip().startswith(GRADER_MARK)
 
 
 @functools.lru_cache(maxsize=1)
 def exercise_names() -> dict[str, frozenset[str]]:
-    """Public top-level functions and classes of each exercise, read from the course/ stubs."""
-    for folder in (REPO_ROOT / "course", REPO_ROOT / "solutions"):
-        found = {}
-        for path in sorted(folder.glob("ex*.py")):
-            if not MODULE_RE.match(path.stem):
-                continue
+    """Each rubric module's public top-level names (functions, classes, variables), from
+    the ``course/`` stubs (or ``solutions/``)."""
+    from autograder.rubric import Rubric
+
+    found = {}
+    for name in Rubric.load().exercises:
+        for folder in (REPO_ROOT / "course", REPO_ROOT / "solutions"):
             try:
-                tree = ast.parse(path.read_text(encoding="utf-8"))
+                tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
             except (OSError, SyntaxError, ValueError):
                 continue
-            found[path.stem] = frozenset(_defined(tree))
-        if found:
-            return found
-    return {}
+            found[name] = frozenset(_defined(tree))
+            break
+    return found
 
 
 def _defined(tree: ast.Module) -> set[str]:
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    return {n.name for n in tree.body if isinstance(n, kinds) and not n.name.startswith("_")}
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return {n for n in names if not n.startswith("_")}
+
+
+def _module_text(cells: list[dict]) -> str:
+    """One module made of ``cells`` with the course's own extraction (``autograder.notebook``,
+    also used by ``nbgrader-regrade``), else (without it) the cells with magics dropped."""
+    try:
+        from autograder.notebook import build_module
+    except ImportError:
+        build_module = None
+    if build_module is not None:
+        return build_module([(c["source"], not c["failed"]) for c in cells]).code
+    return "\n".join(strip_magics(c["source"]) for c in cells)
 
 
 def notebook_modules(paths: list[Path]) -> dict[str, str]:
@@ -421,7 +452,7 @@ def notebook_modules(paths: list[Path]) -> dict[str, str]:
     for path in paths:
         for name, code in _one_notebook(path).items():
             header = f"# ---- from {path.name} (extracted by the grader) ----\n"
-            out[name] = out.get(name, "") + header + code
+            out[name] = out.get(name, "") + header + code + "\n"
     for name, code in out.items():
         futures = dict.fromkeys(m.group(0).strip() for m in _FUTURE_RE.finditer(code))
         if (
@@ -432,29 +463,27 @@ def notebook_modules(paths: list[Path]) -> dict[str, str]:
     if not out:
         names = ", ".join(p.name for p in paths)
         raise SubmissionError(
-            f"{names}: no code for any exercise (no marker cell, not named exNN_<topic>.ipynb,"
-            " and no function or class of an exercise is defined)"
+            f"{names}: no code for any exercise (no marker cell, not named after an exercise,"
+            " and no function, class or variable of an exercise is defined)"
         )
     return out
 
 
 def _one_notebook(path: Path) -> dict[str, str]:
-    cells = [c for c in read_notebook(path) if c["cell_type"] == "code" and not _is_test_cell(c)]
-    prelude: list[str] = []
-    marked: dict[str, list[str]] = {}
+    cells = [c for c in read_notebook(path) if c["cell_type"] == "code" and not _is_grader_cell(c)]
+    prelude: list[dict] = []
+    marked: dict[str, list[dict]] = {}
     current = None
     for cell in cells:
         name, source = _marker(cell)
         if name is not None:
             current = name
-        code = strip_magics(source)
-        if current is None:
-            prelude.append(code)
-        else:
-            marked.setdefault(current, []).append(code)
-    if marked:
-        return {name: "\n".join(prelude + parts) for name, parts in marked.items()}
-    code = "\n".join(prelude)
+            cell = dict(cell, source=source)
+        (prelude if current is None else marked.setdefault(current, [])).append(cell)
+    if marked:  # files as written (like %%writefile): magics dropped, nothing else changed
+        verbatim = lambda group: "\n".join(strip_magics(c["source"]) for c in group)  # noqa: E731
+        return {name: verbatim(prelude + group) for name, group in marked.items()}
+    code = _module_text(prelude)
     if MODULE_RE.match(path.stem):
         return {path.stem: code}
     try:
@@ -462,8 +491,8 @@ def _one_notebook(path: Path) -> dict[str, str]:
     except (SyntaxError, ValueError):
         defined = None
     known = exercise_names()
-    if defined is None:  # a syntax error: the grader will report it for every exercise
-        return {name: code for name in known} if known else {}
+    if defined is None:  # a syntax error: the grader reports it for every exercise
+        return dict.fromkeys(known, code)
     return {name: code for name, public in known.items() if public & defined}
 
 

@@ -28,7 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def exercises(only: list[str] | None) -> list[str]:
-    names = sorted(p.stem for p in (ROOT / "solutions").glob("ex[0-9][0-9]_*.py"))
+    """The rubric's exercises (or ``only``), in rubric order."""
+    from autograder.rubric import Rubric
+
+    names = list(Rubric.load().exercises)
     return [n for n in names if n in only] if only else names
 
 

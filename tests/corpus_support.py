@@ -24,6 +24,7 @@ from pathlib import Path
 from hypothesis import settings
 
 from autograder import REPO_ROOT
+from autograder.impl import Limits
 from autograder.results import ExerciseResult, RunResult
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
@@ -31,6 +32,9 @@ SOLUTIONS_DIR = REPO_ROOT / "solutions"
 KINDS = ("chaff", "wheat")
 # The exercises the corpus covers (their checks and rubric entries exist).
 EXERCISES = ("ex01_gridworld", "ex02_returns", "ex03_policy", "ex04_reinforce")
+# The default per-call limit (10 s) can be exceeded under heavy CPU load by a call that
+# merely triggers torch's lazy imports (the first optimizer built in a worker).
+CORPUS_LIMITS = Limits(call_timeout=60.0, start_timeout=180.0)
 _IMPORT_RE = re.compile(r"^\s*(?:from|import)\s+(ex\d\d_\w+)", re.MULTILINE)
 
 
@@ -108,6 +112,8 @@ def grade_entry(entry: Entry, dest: Path) -> tuple[list[str], RunResult]:
 
     The grader runs pytest in this process and loads its own hypothesis profile; the
     profile that was active before is restored afterwards so other tests are unaffected.
+    Workers get generous time limits (:data:`CORPUS_LIMITS`): no corpus entry is meant to
+    be caught by a timeout, and the verdicts must not depend on how busy the machine is.
 
     Returns:
         ``(graded exercise names, run result)``.
@@ -118,7 +124,7 @@ def grade_entry(entry: Entry, dest: Path) -> tuple[list[str], RunResult]:
     build_submission(entry, dest)
     profile = settings.get_current_profile_name()
     try:
-        run = grade(dest, exercises=exercises)
+        run = grade(dest, exercises=exercises, limits=CORPUS_LIMITS)
     finally:
         settings.load_profile(profile)
     return exercises, run

@@ -107,14 +107,17 @@ def make_submissions(course: Path) -> None:
     assert "x.std()" in c.source
     # dave deletes a grade cell
     subs["dave"].cells = [x for x in subs["dave"].cells if x.get("id") != DELETED]
-    # erin writes to stderr from her function and at the top level of her cell
+    # erin writes to stderr from her function (debug print and a warning) and from her cell
     c = cell(subs["erin"], "ex02_returns-discounted_returns")
     c.source = (
         "import sys\nimport warnings\n\n"
         + c.source.replace(
-            '    """\n', '    """\n    print("debug: discounted_returns", file=sys.stderr)\n', 1
+            '    """\n',
+            '    """\n    print("debug: discounted_returns", file=sys.stderr)\n'
+            '    warnings.warn("erin was here", UserWarning)\n',
+            1,
         )
-        + '\n\nprint("debug at import", file=sys.stderr)\nwarnings.warn("erin was here", UserWarning)\n'
+        + '\n\nprint("debug at import", file=sys.stderr)\n'
     )
     # frank: a loop after his definitions, as a student leaves an experiment running
     c = cell(subs["frank"], "ex02_returns-normalize")
@@ -139,7 +142,10 @@ def make_submissions(course: Path) -> None:
 # -- the round trip ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = tmp_path_factory.mktemp("nbgrader") / "course"
+    keep = os.environ.get("RL4LLM_ROUNDTRIP_DIR")  # keep the course folder for a look afterwards
+    course = Path(keep) if keep else tmp_path_factory.mktemp("nbgrader") / "course"
+    if keep:
+        shutil.rmtree(course, ignore_errors=True)
     times = {}
 
     def step(name, proc):
