@@ -190,6 +190,19 @@ def test_a_notebook_goes_to_the_modules_whose_functions_it_defines(tmp_path):
     compile(modules["ex02_returns"], "ex02_returns.py", "exec")
 
 
+def test_grade_cells_are_left_out_and_question_answers_go_to_questions(tmp_path):
+    grader = (
+        "# rl4llm: grader cell - ex02_returns, 1 point\nfrom autograder.notebook import check\n"
+    )
+    nb = notebook(
+        tmp_path / "erin.ipynb",
+        [solution_body("ex02_returns"), grader + 'check("ex02_returns", "x")', "Q1_seeds = [0, 1]"],
+    )
+    modules = notebook_modules([nb])
+    assert sorted(modules) == ["ex02_returns", "questions"]
+    assert "check(" not in modules["ex02_returns"] and "Q1_seeds = [0, 1]" in modules["questions"]
+
+
 def test_notebook_marker_cells_split_the_code_into_modules(tmp_path):
     nb = notebook(
         tmp_path / "dave.ipynb",

@@ -94,8 +94,17 @@ def test_the_release_has_the_template_repository_layout(release):
         p.name for p in SOLUTIONS.glob("ex*.py")
     )
     assert len(list((release / "notebooks").glob("*.ipynb"))) == 3
-    for gone in ("solutions", "autograder/build", "autograder/nbgrader_regrade.py", "nbgrader"):
+    for gone in (
+        "solutions",
+        "autograder/build",
+        "autograder/nbgrader_regrade.py",
+        "nbgrader",
+        "autograder/data/nbgrader_config.py",
+    ):
         assert not (release / gone).exists(), f"{gone} must not be in the release"
+    bands = REPO / "autograder" / "data" / "question_bands.json"
+    if bands.is_file():  # the numeric questions' accepted ranges: public, the checks need them
+        assert (release / "autograder" / "data" / "question_bands.json").is_file()
 
 
 def test_no_solutions_hidden_checks_or_answer_keys_anywhere(release):

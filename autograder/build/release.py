@@ -10,8 +10,8 @@ Classroom) or hand out as a zip:
 * ``autograder/``: the grader with only the public checks. Removed: checks marked
   ``@pytest.mark.hidden``, checks that need the reference solution (the ``ref``
   fixture: ``solutions/`` is not in the release), their ``rubric.toml`` entries,
-  top-level helpers only they used, the build tools, the nbgrader tools and every
-  answer-key data file;
+  top-level helpers only they used, the build tools and the nbgrader tools (the
+  multiple-choice keys are in ``solutions/questions.py``, which is not copied);
 * ``README.md`` for students, ``pyproject.toml``, ``.gitignore`` and
   ``.github/workflows/classroom.yml`` (GitHub Classroom: prints ``Points X/Y``).
 
@@ -35,10 +35,13 @@ from autograder.rubric import Rubric
 EXCLUDE = (
     "build",  # generators: need solutions/
     "nbgrader_regrade.py",  # instructor tool
-    "data",  # nbgrader config, answer keys, question bands
+    "data/nbgrader_config.py",  # instructor tool
     "__pycache__",
 )
-ANSWER_KEY_HINTS = ("answer_key", "answer-key", "answers.json", "question_bands", "mc_key")
+# Multiple-choice keys live only in solutions/questions.py; any data file named like a key
+# is left out as well. (data/question_bands.json, the accepted ranges of the numeric
+# answers, is public: the question checks need it and the students' docstrings cite it.)
+ANSWER_KEY_HINTS = ("answer_key", "answer-key", "answers.json", "mc_key", "choices_key")
 
 
 class ReleaseError(RuntimeError):
@@ -176,8 +179,7 @@ def release_notebook(nb):
 def _ignore(directory: str, names: list[str]) -> list[str]:
     rel = Path(directory).resolve().relative_to(PACKAGE_DIR)
     skip = [n for n in names if n.endswith((".pyc", ".pyo")) or n == "__pycache__"]
-    if rel == Path("."):
-        skip += [n for n in names if n in EXCLUDE]
+    skip += [n for n in names if (rel / n).as_posix() in EXCLUDE]
     skip += [n for n in names if any(h in n.lower() for h in ANSWER_KEY_HINTS)]
     return skip
 
@@ -286,7 +288,7 @@ rl4llm = "autograder.plugin"
 include = ["autograder*"]
 
 [tool.setuptools.package-data]
-autograder = ["rubric.toml", "checks/pytest.ini"]
+autograder = ["rubric.toml", "checks/pytest.ini", "data/*.json"]
 
 [tool.pytest.ini_options]
 addopts = "-p no:cacheprovider"
