@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 from autograder.impl import WORKER_DIR, PlainLauncher
 
 SANDBOX_USER = "rl4llm-sbx"
-UNSANDBOXED = "UNSANDBOXED: bubblewrap is not available; student code ran as a plain subprocess"
+UNSANDBOXED = "UNSANDBOXED: student code ran as a plain subprocess, not in the bubblewrap sandbox"
 
 
 @dataclass(frozen=True)

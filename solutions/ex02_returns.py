@@ -83,8 +83,9 @@ def normalize(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
         One element, all-equal or empty input gives zeros (or an empty tensor).
     """
     ### BEGIN SOLUTION
-    x = torch.as_tensor(x, dtype=torch.float32)  # (T,)
-    if x.numel() == 0:
-        return x.clone()
-    return (x - x.mean()) / (x.std(correction=0) + eps)  # (T,)
+    x64 = torch.as_tensor(x).double()  # (T,) float64: the mean of equal values stays exact
+    if x64.numel() == 0:
+        return torch.zeros(0)
+    out = (x64 - x64.mean()) / (x64.std(correction=0) + eps)  # (T,)
+    return out.float()
     ### END SOLUTION

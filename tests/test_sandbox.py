@@ -271,7 +271,9 @@ def test_only_the_runtime_the_worker_code_and_the_submission_are_visible(box):
     ):
         assert not impl.exists(str(secret)), f"{secret} is visible inside the sandbox"
     assert set(impl.listing("/tmp")) <= {"worker.log"}, impl.listing("/tmp")
-    leaks = impl.find(["solutions", "rubric.toml", "ex02_returns.py", "ex04_reinforce.py", "rl4llm_reference"])
+    leaks = impl.find(
+        ["solutions", "rubric.toml", "ex02_returns.py", "ex04_reinforce.py", "rl4llm_reference"]
+    )
     assert leaks == [], f"grader files visible inside the sandbox: {leaks}"
 
 

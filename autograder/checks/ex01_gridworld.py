@@ -81,7 +81,7 @@ def test_reset_returns_the_start_and_clears_done(impl):
 # -- contracts ------------------------------------------------------------------------------------
 def test_an_action_that_is_not_0_1_2_or_3_raises_value_error(impl):
     env = new_env(impl)
-    for bad in (-1, 4, 1.5, "1", None):
+    for bad in (-1, 4, 1.5, "1", None, True, np.True_):
         expect_raises("ValueError", lambda a=bad: env.step(a), f"step({bad!r})")
         expect_raises("ValueError", lambda a=bad: env.transition((1, 1), a), f"transition((1, 1), {bad!r})")
     expect_step(env.step(RIGHT), (0, 1), -0.01, False, "step(RIGHT) after the rejected actions (they must not move the agent)")

@@ -101,15 +101,25 @@ def test_returns_satisfy_the_bellman_recursion(impl, rewards, gamma):
 
 @given(x=st.lists(st.floats(-100, 100, allow_nan=False, width=32), min_size=2, max_size=40))
 def test_normalized_output_has_mean_0_and_population_std_1(impl, x):
+    """Values are compared where the spread is well above float32 rounding.
+
+    For (nearly) constant inputs the float32 mean is not exact, so any result of
+    magnitude <= 1 is accepted there; the exactly-constant case is pinned down by
+    ``test_one_element_and_all_equal_inputs_normalize_to_zeros_not_nan``.
+    """
     t = torch.tensor(x, dtype=torch.float32)
-    xs = np.float64(x)
+    xs = np.float64(t.numpy())
     std = xs.std()
+    call = f"normalize({show(t)})"
+    if std <= 1e-4 * (1.0 + np.abs(xs).max()):
+        out = impl.normalize(t)
+        expect_array(out, np.zeros(len(x)), call, atol=1.0 + 1e-5)
+        return
     exp = (xs - xs.mean()) / (std + 1e-8)
-    got = expect_array(impl.normalize(t), exp, f"normalize({show(t)})", rtol=1e-3, atol=1e-3)
-    if std > 1e-3:
-        assert abs(got.mean()) < 1e-3 and abs(got.std() - 1) < 1e-3, (
-            f"normalize({show(t)}): expected mean 0 and population std 1, got mean {got.mean():.4g}, std {got.std():.4g}"
-        )
+    got = expect_array(impl.normalize(t), exp, call, rtol=1e-3, atol=1e-3)
+    assert abs(got.mean()) < 1e-3 and abs(got.std() - 1) < 1e-3, (
+        f"{call}: expected mean 0 and population std 1, got mean {got.mean():.4g}, std {got.std():.4g}"
+    )
 
 
 # -- oracle against the reference ------------------------------------------------------------

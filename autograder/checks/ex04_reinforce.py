@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks._support import expect_array, expect_float, show
+from autograder.checks._support import expect_array, expect_float, expect_raises, show
 from autograder.values import Array, Handle
 
 EXERCISE = "ex04_reinforce"
@@ -53,10 +55,25 @@ def scripted(impl, length: int, action: int, gap: float = 50.0) -> Handle:
     return impl.probe("scripted_policy", table)
 
 
+@contextmanager
+def correct_sampler(impl):
+    """Run with a known-correct ``sample_action`` in the student's ex04 module.
+
+    ``run_episode`` samples through ex03's ``sample_action``; swapping in a correct
+    one means an ex03 bug is graded in ex03 only, never twice.
+    """
+    old = impl.probe("set_module_attr", EXERCISE, "sample_action", impl.probe("sampler"))
+    try:
+        yield
+    finally:
+        impl.probe("set_module_attr", EXERCISE, "sample_action", old)
+
+
 def test_run_episode_rolls_out_until_done_with_float32_states(impl):
     env = impl.probe("corridor", 5)
     policy = scripted(impl, 5, action=1)
-    out = impl.run_episode(env, policy)
+    with correct_sampler(impl):
+        out = impl.run_episode(env, policy)
     call = "run_episode(<1x5 corridor>, <policy that always moves right>)"
     assert type(out) is tuple and len(out) == 2, f"{call}: expected (log_probs, rewards), got {show(out)}"
     log_probs, rewards = out
@@ -75,7 +92,8 @@ def test_run_episode_rolls_out_until_done_with_float32_states(impl):
 def test_run_episode_stops_after_max_steps(impl):
     env = impl.probe("corridor", 5)
     policy = scripted(impl, 5, action=3)  # never moves, never done
-    log_probs, rewards = impl.run_episode(env, policy, max_steps=7)
+    with correct_sampler(impl):
+        log_probs, rewards = impl.run_episode(env, policy, max_steps=7)
     call = "run_episode(<corridor>, <policy that never moves>, max_steps=7)"
     assert isinstance(log_probs, Array) and log_probs.shape == (7,), f"{call}: expected 7 log-probs, got {show(log_probs)}"
     assert rewards == [-0.01] * 7, f"{call}: expected seven rewards of -0.01, got {show(rewards)}"
@@ -96,6 +114,8 @@ def test_reinforce_update_does_returns_normalize_loss_and_one_optimizer_step(imp
 
     policy = impl.probe("mlp", weights)
     opt = impl.probe("optimizer", policy, "sgd", 0.1)
+    # stale gradients from an earlier episode: a correct update clears them (zero_grad) first
+    impl.probe("set_grads", policy, [torch.full_like(w, 5.0) for w in weights])
     lp = impl.probe("log_probs", policy, states, actions, keep=True)
     loss = impl.reinforce_update(policy, opt, lp, rewards, gamma)
 
@@ -104,7 +124,7 @@ def test_reinforce_update_does_returns_normalize_loss_and_one_optimizer_step(imp
     my_lp = torch.log_softmax(logits, -1)[torch.arange(6), actions]
     my_loss = -(my_lp * torch.from_numpy(rets.value.copy())).sum()
     my_loss.backward()
-    call = f"reinforce_update(<MLP>, SGD(lr=0.1), <6 log-probs>, {rewards}, gamma={gamma})"
+    call = f"reinforce_update(<MLP with stale .grad>, SGD(lr=0.1), <6 log-probs>, {rewards}, gamma={gamma})"
     expect_float(loss, float(my_loss), f"{call}: returned loss", rtol=1e-4, atol=1e-5)
     after = impl.probe("parameters", policy)
     for i, (w, got) in enumerate(zip(weights, after, strict=True)):
@@ -114,12 +134,28 @@ def test_reinforce_update_does_returns_normalize_loss_and_one_optimizer_step(imp
 # -- training --------------------------------------------------------------------------------------------------
 def test_train_bandit_is_seeded_and_returns_one_rate_per_evaluation(impl):
     slow = impl.using(timeout=TRAIN_TIMEOUT)
-    a = slow.train_bandit(episodes=60, eval_every=20, seed=3)
-    b = slow.train_bandit(episodes=60, eval_every=20, seed=3)
     call = "train_bandit(episodes=60, eval_every=20, seed=3)"
+    a = slow.train_bandit(episodes=60, eval_every=20, seed=3)
     assert type(a) is list and len(a) == 3, f"{call}: expected a list of 3 rates, got {show(a)}"
     assert all(type(x) is float and 0.0 <= x <= 1.0 for x in a), f"{call}: expected Python floats in [0, 1], got {show(a)}"
-    assert a == b, f"{call} twice: expected the same curve for the same seed, got {a} and {b}"
+    # the "prob" metric is continuous, so two seeds practically never give the same curve
+    runs = {s: slow.train_bandit(episodes=60, eval_every=20, seed=s, metric="prob") for s in (3, 4)}
+    again = slow.train_bandit(episodes=60, eval_every=20, seed=3, metric="prob")
+    call = "train_bandit(episodes=60, eval_every=20, seed=s, metric='prob')"
+    assert again == runs[3], f"{call} twice with seed 3: expected the same curve, got {runs[3]} and {again}"
+    assert runs[3] != runs[4], f"{call} with seeds 3 and 4: expected different curves (is the seed used?), got {runs[3]} for both"
+
+
+def test_the_prob_metric_is_the_target_probability_and_rises_with_training(impl):
+    slow = impl.using(timeout=TRAIN_TIMEOUT)
+    call = "train_bandit(target_action=1, episodes=300, eval_every=50, seed=5, metric='prob')"
+    curve = slow.train_bandit(target_action=1, episodes=300, eval_every=50, seed=5, metric="prob")
+    assert type(curve) is list and len(curve) == 6, f"{call}: expected 6 values, got {show(curve)}"
+    assert all(type(x) is float and 0.0 <= x <= 1.0 for x in curve), f"{call}: expected Python floats in [0, 1], got {show(curve)}"
+    assert curve[-1] >= 0.9 and curve[-1] > curve[0], (
+        f"{call}: expected the mean probability of the target to rise to at least 0.9, got {show(curve)}"
+    )
+    expect_raises("ValueError", lambda: slow.train_bandit(episodes=2, eval_every=1, metric="accuracy"), "train_bandit(metric='accuracy')", mentions="metric")
 
 
 def test_train_bandit_reaches_90_percent_within_300_episodes(impl):

@@ -212,6 +212,39 @@ def set_parameters(module, values: list) -> None:
             p.copy_(torch.as_tensor(v, dtype=p.dtype))
 
 
+def set_grads(module, values: list) -> None:
+    """Set each parameter's ``.grad`` (e.g. stale gradients a correct update must clear first)."""
+    torch = _torch()
+    for p, v in zip(module.parameters(), values, strict=True):
+        p.grad = torch.as_tensor(v, dtype=p.dtype).clone()
+
+
+def sampler():
+    """A correct ``sample_action(logits) -> (int, 0-d log-prob with graph)``.
+
+    Installed into a student's module (:func:`set_module_attr`) so that a rollout
+    check of one exercise does not also grade the ``sample_action`` of another.
+    """
+    torch = _torch()
+
+    def sample_action(logits):
+        logp_all = torch.log_softmax(logits, dim=-1)  # (n_actions,)
+        action = int(torch.multinomial(logp_all.detach().exp(), 1).item())
+        return action, logp_all[action]
+
+    return sample_action
+
+
+def set_module_attr(module: str, name: str, value) -> object:
+    """Replace ``module.name`` in the worker; returns the previous value (to restore it)."""
+    import importlib
+
+    mod = importlib.import_module(module)
+    old = getattr(mod, name, None)
+    setattr(mod, name, value)
+    return old
+
+
 def echo(value):
     """Return the value unchanged (used to measure the channel's own cost)."""
     return value
@@ -232,4 +265,7 @@ PROBES = {
     "parameters": parameters,
     "set_parameters": set_parameters,
     "echo": echo,
+    "set_grads": set_grads,
+    "sampler": sampler,
+    "set_module_attr": set_module_attr,
 }
