@@ -55,7 +55,7 @@ class PlainLauncher:
     sandboxed = False
     name = "plain subprocess"
 
-    def command(self, submission: Path, fds: tuple[int, int]) -> list[str]:
+    def command(self, submission: Path, fds: tuple[int, int], slot=None) -> list[str]:
         return [
             sys.executable,
             "-I",
@@ -100,8 +100,10 @@ class WorkerProcess:
         self.log = open(os.path.join(self.home, "worker.log"), "w+b")  # noqa: SIM115
         # Absolute: the worker starts in its own home directory, so a relative path would not be found.
         submission = Path(submission).resolve()
+        self.launcher = launcher
+        self.slot = launcher.claim() if hasattr(launcher, "claim") else None  # e.g. a sandbox uid
         self.proc = subprocess.Popen(
-            launcher.command(submission, (req_r, rep_w)),
+            launcher.command(submission, (req_r, rep_w), slot=self.slot),
             pass_fds=(req_r, rep_w),
             stdin=subprocess.DEVNULL,
             stdout=self.log,
@@ -217,6 +219,9 @@ class WorkerProcess:
                 os.close(fd)
             except OSError:
                 pass
+        if self.slot is not None:
+            self.launcher.release(self.slot)
+            self.slot = None
 
     def close(self) -> None:
         self.kill()

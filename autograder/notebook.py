@@ -41,6 +41,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,8 +62,12 @@ class CheckFailed(AssertionError):
 
 # -- turning cells into one module ------------------------------------------------------------
 def is_grader_cell(source: str) -> bool:
-    """Whether a cell's source belongs to the grader (grade cells, the set-up cell)."""
-    return source.lstrip().startswith(GRADER_MARK)
+    """Whether a cell's source belongs to the grader (grade cells, the set-up cell).
+
+    The mark is the first line as generated, but nbgrader puts a comment above it when it
+    re-inserts a deleted grade cell, so any line starting with the mark counts.
+    """
+    return any(line.lstrip().startswith(GRADER_MARK) for line in source.splitlines())
 
 
 def _drop_magics(source: str) -> str | None:
@@ -81,9 +86,18 @@ def _drop_magics(source: str) -> str | None:
 
 
 def _is_course_import(node: ast.stmt) -> bool:
+    """``from ex02_returns import ...`` (everything is one module) or an import of the grader's
+    own package (``autograder`` is not importable next to student code in the sandbox)."""
     if isinstance(node, ast.ImportFrom):
-        return node.level == 0 and bool(node.module) and bool(COURSE_IMPORT.match(node.module))
+        module = node.module or ""
+        return node.level == 0 and bool(COURSE_IMPORT.match(module) or _is_grader_module(module))
+    if isinstance(node, ast.Import):
+        return all(_is_grader_module(a.name) for a in node.names)
     return False
+
+
+def _is_grader_module(name: str) -> bool:
+    return name == "autograder" or name.startswith("autograder.")
 
 
 def _is_future(node: ast.stmt) -> bool:
@@ -109,7 +123,8 @@ def cell_statements(source: str, succeeded: bool | None = True) -> tuple[str, li
     ``train_bandit()`` shown as the cell's value, ``display(...)``): those only
     show something and would re-run at every import. Imports of other course
     modules (``from ex02_returns import ...``) are dropped because everything is
-    one module. For a cell that failed when it ran, only its imports, functions
+    one module, and imports of ``autograder`` because the grader is not part of
+    the student's code. For a cell that failed when it ran, only its imports, functions
     and classes are kept (what the kernel had defined before the error).
 
     Returns:
@@ -142,6 +157,9 @@ def cell_statements(source: str, succeeded: bool | None = True) -> tuple[str, li
         if succeeded is False and not isinstance(node, DEFINITIONS):
             dropped += 1
             continue
+        if succeeded is False and isinstance(node, (ast.Import, ast.ImportFrom)):
+            # the error may have been this import: keep it only if it works
+            segment = f"try:\n{textwrap.indent(segment, '    ')}\nexcept ImportError:\n    pass"
         keep.append(segment)
     note = f"{dropped} top-level statement(s) left out" if dropped else ""
     return "\n".join(keep), futures, note
@@ -166,7 +184,7 @@ def build_module(cells: list[tuple[str, bool | None]]) -> Extracted:
 def notebook_code(nb) -> Extracted:
     """The student's code in a saved notebook (an ``nbformat`` node), in cell order.
 
-    Grader cells are recognised by their first line and by nbgrader metadata
+    Grader cells are recognised by their mark line and by nbgrader metadata
     (``grade`` without ``solution``), so neither a student who edits the marker
     nor one who edits the metadata gets ``check(...)`` calls into their module.
     A cell saved with an error output (an exception, or the ``KeyboardInterrupt``

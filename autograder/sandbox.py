@@ -12,8 +12,10 @@ The worker runs as::
 Nothing else of the host is visible: not the grader's checks, not ``solutions/``,
 not the gradebook, not other submissions. There is no network. Killing the
 process group (or the grader dying) kills the whole PID namespace, daemons
-included. As root, bwrap mounts as root and ``setpriv`` then drops to the
-sandbox uid, so RLIMIT_NPROC applies and no file of the host is writable. As an
+included. As root, bwrap mounts as root and ``setpriv`` then drops to an
+unprivileged uid of its own (a pool of uids, one per live worker, claimed with a
+lock file; group ``rl4llm-sbx``), so RLIMIT_NPROC caps each worker separately
+and no file of the host is writable. As an
 ordinary user, bwrap uses a user namespace instead.
 
 Where bubblewrap is missing or blocked (macOS, Windows, containers without user
@@ -23,6 +25,7 @@ reports say "UNSANDBOXED".
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import pwd
@@ -36,6 +39,11 @@ from pathlib import Path, PurePosixPath
 from autograder.impl import WORKER_DIR, PlainLauncher
 
 SANDBOX_USER = "rl4llm-sbx"
+# Each live worker gets its own uid from this pool, so RLIMIT_NPROC (counted per uid) caps one
+# worker: a fork bomb in one submission cannot stop another's worker from starting.
+UID_POOL_BASE = int(os.environ.get("RL4LLM_SANDBOX_UID_BASE", "2000000000"))
+UID_POOL_SIZE = 256
+LOCK_DIR = Path(os.environ.get("RL4LLM_SANDBOX_LOCK_DIR", "/tmp/rl4llm-sandbox-uids"))
 UNSANDBOXED = "UNSANDBOXED: student code ran as a plain subprocess, not in the bubblewrap sandbox"
 
 
@@ -117,7 +125,33 @@ class SandboxLauncher:
             runtime.add(real.parent.parent)
         self.runtime = sorted({r for r in runtime if not str(r).startswith(("/usr/", "/tmp"))} - {Path("/usr")})
 
-    def command(self, submission: Path, fds: tuple[int, int]) -> list[str]:
+    def claim(self) -> tuple[int, int] | None:
+        """Reserve a uid of the pool for one worker (an flock held until :meth:`release`).
+
+        Returns:
+            ``(uid, lock_fd)``, or None when not root (a user namespace is used instead).
+        """
+        if not self.is_root:
+            return None
+        LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+        start = (os.getpid() * 7919) % UID_POOL_SIZE  # spread concurrent graders over the pool
+        for i in range(UID_POOL_SIZE):
+            uid = UID_POOL_BASE + (start + i) % UID_POOL_SIZE
+            fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            return uid, fd
+        raise RuntimeError(f"all {UID_POOL_SIZE} sandbox uids are in use")
+
+    def release(self, slot: tuple[int, int] | None) -> None:
+        """Give a uid back to the pool (after its worker's sandbox is gone)."""
+        if slot is not None:
+            os.close(slot[1])
+
+    def command(self, submission: Path, fds: tuple[int, int], slot=None) -> list[str]:
         binds = [str(r) for r in self.runtime]
         cmd = [
             *self.limits.prlimit_args(),
@@ -170,7 +204,8 @@ class SandboxLauncher:
         for key, value in sandbox_env().items():
             cmd += ["--setenv", key, value]
         if self.is_root:
-            uid, gid = self.ids
+            gid = self.ids[1]
+            uid = slot[0] if slot is not None else self.ids[0]
             cmd += [
                 "setpriv",
                 f"--reuid={uid}",
@@ -247,14 +282,17 @@ def bwrap_works() -> tuple[bool, str]:
         return False, str(exc)
     probe = tempfile.mkdtemp(prefix="rl4llm-probe-")
     os.chmod(probe, 0o755)
+    slot = None
     try:
-        cmd = launcher.command(Path(probe), (0, 1))
+        slot = launcher.claim()
+        cmd = launcher.command(Path(probe), (0, 1), slot=slot)
         cut = cmd.index(str(launcher.python))
         cmd = [*cmd[:cut], str(launcher.python), "-I", "-c", "import sys; sys.exit(0)"]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=launcher.env(probe))
-    except (OSError, subprocess.SubprocessError) as exc:
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         return False, f"bwrap failed to start: {exc}"
     finally:
+        launcher.release(slot)
         shutil.rmtree(probe, ignore_errors=True)
     if proc.returncode != 0:
         return False, f"bwrap failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}"

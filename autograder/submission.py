@@ -51,7 +51,6 @@ import functools
 import json
 import os
 import re
-import shutil
 import stat
 import zipfile
 from dataclasses import dataclass, field
@@ -503,7 +502,3 @@ def write_modules(modules: dict[str, str], out: Path) -> list[str]:
         (out / f"{name}.py").write_text(code, encoding="utf-8")
         notes.append(f"wrote {name}.py ({len(code.splitlines())} lines)")
     return notes
-
-
-def clean(workdir: Path) -> None:
-    shutil.rmtree(workdir, ignore_errors=True)

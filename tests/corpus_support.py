@@ -16,6 +16,11 @@ with the entry's exercise module replaced by the entry.
 from __future__ import annotations
 
 import ast
+import concurrent.futures
+import functools
+import itertools
+import multiprocessing
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -26,12 +31,28 @@ from hypothesis import settings
 from autograder import REPO_ROOT
 from autograder.impl import Limits
 from autograder.results import ExerciseResult, RunResult
+from autograder.rubric import Rubric
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 KINDS = ("chaff", "wheat")
-# The exercises the corpus covers (their checks and rubric entries exist).
-EXERCISES = ("ex01_gridworld", "ex02_returns", "ex03_policy", "ex04_reinforce")
+_EXERCISE_NAME = re.compile(r"ex\d\d_\w+")
+
+
+def _graded_exercises() -> tuple[str, ...]:
+    """The rubric's code exercises (``exNN_*``, not ``questions``) that have a reference module."""
+    names = Rubric.load().exercises
+    return tuple(
+        sorted(
+            name
+            for name in names
+            if _EXERCISE_NAME.fullmatch(name) and (SOLUTIONS_DIR / f"{name}.py").is_file()
+        )
+    )
+
+
+# The exercises the corpus covers: every code exercise of the rubric, in order.
+EXERCISES = _graded_exercises()
 # The default per-call limit (10 s) can be exceeded under heavy CPU load by a call that
 # merely triggers torch's lazy imports (the first optimizer built in a worker).
 CORPUS_LIMITS = Limits(call_timeout=60.0, start_timeout=180.0)
@@ -71,10 +92,16 @@ def entries(kind: str | None = None) -> list[Entry]:
     return out
 
 
-def imports_of(exercise: str) -> set[str]:
+def _imported_exercises(path: Path) -> frozenset[str]:
+    """Exercise modules that the module at ``path`` imports by plain name."""
+    text = path.read_text(encoding="utf-8")
+    return frozenset(name for name in _IMPORT_RE.findall(text) if name != path.stem)
+
+
+@functools.cache
+def imports_of(exercise: str) -> frozenset[str]:
     """Exercise modules the reference module of ``exercise`` imports by plain name."""
-    text = (SOLUTIONS_DIR / f"{exercise}.py").read_text(encoding="utf-8")
-    return {name for name in _IMPORT_RE.findall(text) if name != exercise}
+    return _imported_exercises(SOLUTIONS_DIR / f"{exercise}.py")
 
 
 def dependents(exercise: str) -> list[str]:
@@ -90,44 +117,162 @@ def dependents(exercise: str) -> list[str]:
     return sorted(found)
 
 
-def build_submission(entry: Entry, dest: Path) -> Path:
-    """A folder like ``course/``: every graded reference module, with ``entry`` swapped in.
+def graded_for(entry: Entry) -> list[str]:
+    """The exercises graded for ``entry``: its own, then those whose reference imports it."""
+    return [entry.exercise, *dependents(entry.exercise)]
+
+
+@functools.cache
+def _loaded_by(entry: Entry) -> frozenset[str]:
+    """Exercise modules that the workers grading ``entry`` can load (the entry's own imports too)."""
+    loaded: set[str] = set()
+    frontier = list(graded_for(entry))
+    while frontier:
+        name = frontier.pop()
+        if name in loaded:
+            continue
+        loaded.add(name)
+        imports = _imported_exercises(entry.path) if name == entry.exercise else imports_of(name)
+        frontier += [n for n in imports if n in EXERCISES]
+    return frozenset(loaded)
+
+
+def compatible(a: Entry, b: Entry) -> bool:
+    """Whether ``a`` and ``b`` can share one submission and be graded as if each were alone.
+
+    Each exercise is graded in its own worker, which loads only that exercise's module and
+    what it imports. So two entries are independent when neither entry's workers can load
+    the other entry's module: then every graded exercise sees exactly one replaced module
+    (its entry's) and reference files otherwise, as in a submission of its own. This also
+    keeps their graded exercises apart (an exercise graded for ``a`` loads ``a``'s module).
+    """
+    return a.exercise != b.exercise and not (
+        a.exercise in _loaded_by(b) or b.exercise in _loaded_by(a)
+    )
+
+
+def plan_batches(items: list[Entry]) -> list[list[Entry]]:
+    """Pack ``items`` into few submissions of pairwise :func:`compatible` entries.
+
+    Grading several exercises in one ``grade`` call shares its fixed cost and starts their
+    workers in parallel. The most constrained entries are placed first (each in a batch of
+    its own while no compatible batch exists), then every other entry joins the compatible
+    batch holding the fewest entries, so batches stay small and even. Deterministic.
+    """
+    conflicts = {e.id: sum(not compatible(e, f) for f in items if f is not e) for e in items}
+    batches: list[list[Entry]] = []
+    for entry in sorted(items, key=lambda e: (-conflicts[e.id], e.exercise, e.kind, e.name)):
+        fits = [b for b in batches if all(compatible(entry, other) for other in b)]
+        if fits:
+            min(fits, key=len).append(entry)
+        else:
+            batches.append([entry])
+    return batches
+
+
+def build_submission(batch: Entry | list[Entry], dest: Path) -> Path:
+    """A folder like ``course/``: every graded reference module, with the entries swapped in.
 
     Args:
-        entry: the corpus module that replaces ``<entry.exercise>.py``.
+        batch: the corpus module(s) replacing ``<entry.exercise>.py``, at most one per
+            exercise.
         dest: an empty (or new) folder to fill.
 
     Returns:
         ``dest``.
     """
+    batch = [batch] if isinstance(batch, Entry) else list(batch)
+    if len({e.exercise for e in batch}) != len(batch):
+        raise ValueError(f"two entries replace the same module: {[e.id for e in batch]}")
     dest.mkdir(parents=True, exist_ok=True)
     for exercise in EXERCISES:
         shutil.copyfile(SOLUTIONS_DIR / f"{exercise}.py", dest / f"{exercise}.py")
-    shutil.copyfile(entry.path, dest / f"{entry.exercise}.py")
+    for entry in batch:
+        shutil.copyfile(entry.path, dest / f"{entry.exercise}.py")
     return dest
 
 
-def grade_entry(entry: Entry, dest: Path) -> tuple[list[str], RunResult]:
-    """Build the submission for ``entry`` and grade its exercise and its dependents.
+def grade_batch(batch: list[Entry], dest: Path) -> RunResult:
+    """Build the submission for ``batch`` and grade every exercise graded for its entries.
 
     The grader runs pytest in this process and loads its own hypothesis profile; the
     profile that was active before is restored afterwards so other tests are unaffected.
     Workers get generous time limits (:data:`CORPUS_LIMITS`): no corpus entry is meant to
     be caught by a timeout, and the verdicts must not depend on how busy the machine is.
-
-    Returns:
-        ``(graded exercise names, run result)``.
+    Runs in a pool process too (:class:`BatchGrader`), so it takes and returns plain data.
     """
     from autograder.grading import grade
 
-    exercises = [entry.exercise, *dependents(entry.exercise)]
-    build_submission(entry, dest)
+    for a, b in itertools.combinations(batch, 2):
+        if not compatible(a, b):
+            raise ValueError(f"{a.id} and {b.id} cannot be graded in one submission")
+    exercises = sorted({name for entry in batch for name in graded_for(entry)})
+    build_submission(batch, dest)
     profile = settings.get_current_profile_name()
     try:
-        run = grade(dest, exercises=exercises, limits=CORPUS_LIMITS)
+        return grade(dest, exercises=exercises, limits=CORPUS_LIMITS)
     finally:
         settings.load_profile(profile)
-    return exercises, run
+
+
+def grade_entry(entry: Entry, dest: Path) -> tuple[list[str], RunResult]:
+    """Grade ``entry`` alone. Returns ``(graded exercise names, run result)``."""
+    return graded_for(entry), grade_batch([entry], dest)
+
+
+def default_jobs() -> int:
+    """Parallel gradings: ``$CORPUS_JOBS``, else one per available CPU (at most 4)."""
+    if os.environ.get("CORPUS_JOBS"):
+        return max(1, int(os.environ["CORPUS_JOBS"]))
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+class BatchGrader:
+    """Grades a plan of batches, ``jobs`` at a time, and hands out each entry's result.
+
+    With ``jobs > 1`` every batch is submitted at once to a pool of ``spawn``-ed processes
+    (each runs its gradings one after the other, like this process would); :meth:`result`
+    waits only for the batch of the entry asked for. With ``jobs == 1`` batches are graded
+    here, on first demand. Use as a context manager: leaving it cancels what has not started.
+    """
+
+    def __init__(self, batches: list[list[Entry]], workdir: Path, jobs: int = 1) -> None:
+        self.batches = batches
+        self.workdir = workdir
+        self.jobs = jobs
+        self.where = {entry.id: i for i, batch in enumerate(batches) for entry in batch}
+        self.done: dict[int, RunResult] = {}
+        self.futures: dict[int, concurrent.futures.Future] = {}
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> BatchGrader:
+        if self.jobs > 1 and len(self.batches) > 1:
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                min(self.jobs, len(self.batches)), mp_context=multiprocessing.get_context("spawn")
+            )
+            for i, batch in enumerate(self.batches):
+                self.futures[i] = self.pool.submit(grade_batch, batch, self._dest(i))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _dest(self, i: int) -> Path:
+        return self.workdir / f"batch{i:03d}"
+
+    def result(self, entry: Entry) -> tuple[list[str], RunResult]:
+        """``(graded exercise names, run result)`` for ``entry``; grades its batch if needed."""
+        i = self.where[entry.id]
+        if i not in self.done:
+            if i in self.futures:
+                self.done[i] = self.futures[i].result()
+            else:
+                self.done[i] = grade_batch(self.batches[i], self._dest(i))
+        return graded_for(entry), self.done[i]
+
+    def batch_of(self, entry: Entry) -> list[Entry]:
+        return self.batches[self.where[entry.id]]
 
 
 def exercise_result(run: RunResult, name: str) -> ExerciseResult:

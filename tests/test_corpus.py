@@ -9,21 +9,33 @@ graded (ex04 imports ex02 and ex03, so ex02/ex03 entries also grade ex04). Every
 exercise is unaffected by construction: its module is the unchanged reference file and
 each exercise is checked in its own worker process, which imports only that module and
 what it imports.
+
+For speed, entries of different exercises that cannot see each other's module (no
+graded worker of one loads the other's module) share one submission and one ``grade``
+call (``corpus_support.plan_batches``): each is judged on its own graded exercises only,
+exactly as if it were alone. The batches are graded in parallel processes
+(``$CORPUS_JOBS``, default one per CPU, at most 4) while the tests read their results.
 """
 
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 from corpus_support import (
     EXERCISES,
     SOLUTIONS_DIR,
+    BatchGrader,
     Entry,
+    compatible,
+    default_jobs,
+    dependents,
     entries,
     exercise_result,
     failing_checks,
-    grade_entry,
+    graded_for,
+    plan_batches,
 )
 
 CHAFF = entries("chaff")
@@ -32,8 +44,38 @@ MIN_CHAFF, MIN_WHEAT = 4, 2
 PREFIX = {"chaff": "Bug:", "wheat": "Alternative:"}
 
 
+GRADING_TESTS = (
+    "test_chaff_loses_points_on_its_own_exercise_and_nowhere_else",
+    "test_wheat_scores_full_marks",
+)
+
+
 def _ids(items: list[Entry]) -> list[str]:
     return [f"{e.exercise}/{e.name}" for e in items]
+
+
+def _selected(session: pytest.Session) -> list[Entry]:
+    """The entries whose grading tests this session runs (all if none can be told)."""
+    chosen = []
+    for item in session.items:
+        if Path(item.path).resolve() != Path(__file__).resolve():
+            continue
+        if getattr(item, "originalname", None) in GRADING_TESTS and hasattr(item, "callspec"):
+            chosen.append(item.callspec.params["entry"])
+    return list(dict.fromkeys(chosen)) or CHAFF + WHEAT
+
+
+@pytest.fixture(scope="module")
+def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Grades the selected entries, batched, in parallel; ``graded.result(entry)`` waits."""
+    batches = plan_batches(_selected(request.session))
+    with BatchGrader(batches, tmp_path_factory.mktemp("corpus"), jobs=default_jobs()) as grader:
+        yield grader
+
+
+def _batch_note(grader: BatchGrader, entry: Entry) -> str:
+    others = [e.id for e in grader.batch_of(entry) if e is not entry]
+    return f"\n(graded in one submission with {', '.join(others)})" if others else ""
 
 
 def test_every_exercise_has_enough_chaff_and_wheat():
@@ -46,6 +88,25 @@ def test_every_exercise_has_enough_chaff_and_wheat():
         assert n_wheat >= MIN_WHEAT, (
             f"{exercise}: {n_wheat} wheat entries, expected at least {MIN_WHEAT}"
         )
+
+
+def test_batches_hold_each_entry_once_and_only_entries_that_cannot_see_each_other():
+    everything = CHAFF + WHEAT
+    batches = plan_batches(everything)
+    placed = [e.id for batch in batches for e in batch]
+    assert sorted(placed) == sorted(e.id for e in everything)
+    for batch in batches:
+        for i, a in enumerate(batch):
+            for b in batch[i + 1 :]:
+                assert compatible(a, b), f"{a.id} and {b.id} share a submission"
+                assert not set(graded_for(a)) & set(graded_for(b)), (a.id, b.id)
+    # ex04's reference imports ex02 and ex03: their entries are graded on ex04 too, and
+    # never share a submission with each other or with an ex04 entry
+    assert dependents("ex02_returns") == dependents("ex03_policy") == ["ex04_reinforce"]
+    family = [
+        e for e in everything if e.exercise in ("ex02_returns", "ex03_policy", "ex04_reinforce")
+    ]
+    assert all(not compatible(a, b) for a in family for b in family if a is not b)
 
 
 @pytest.mark.parametrize("entry", CHAFF + WHEAT, ids=[e.id for e in CHAFF + WHEAT])
@@ -80,16 +141,18 @@ def _no_check_errors(entry: Entry, run, graded: list[str], report: str) -> None:
 
 
 @pytest.mark.parametrize("entry", CHAFF, ids=_ids(CHAFF))
-def test_chaff_loses_points_on_its_own_exercise_and_nowhere_else(entry: Entry, tmp_path):
+def test_chaff_loses_points_on_its_own_exercise_and_nowhere_else(entry: Entry, graded):
     """A buggy module must cost points on its exercise, and none on the exercises importing it.
 
-    Exercises that do not import the entry's module are not graded: their modules are the
-    unchanged reference files, run in their own workers, so they cannot be affected.
+    Exercises that do not import the entry's module are not graded for it: their modules
+    are the unchanged reference files (or other batched entries, which it cannot load), run
+    in their own workers, so they cannot be affected.
     """
-    graded, run = grade_entry(entry, tmp_path / "submission")
+    names, run = graded.result(entry)
     own = exercise_result(run, entry.exercise)
-    report = "\n".join(failing_checks(exercise_result(run, name)) for name in graded)
-    _no_check_errors(entry, run, graded, report)
+    report = "\n".join(failing_checks(exercise_result(run, name)) for name in names)
+    report += _batch_note(graded, entry)
+    _no_check_errors(entry, run, names, report)
     if own.score >= own.max_points:
         pytest.fail(
             f"{entry.id} ({entry.summary}) was NOT caught: {own.name} scored full marks "
@@ -98,7 +161,7 @@ def test_chaff_loses_points_on_its_own_exercise_and_nowhere_else(entry: Entry, t
         )
     also = [
         name
-        for name in graded[1:]
+        for name in names[1:]
         if exercise_result(run, name).score < exercise_result(run, name).max_points
     ]
     if also:
@@ -110,15 +173,16 @@ def test_chaff_loses_points_on_its_own_exercise_and_nowhere_else(entry: Entry, t
 
 
 @pytest.mark.parametrize("entry", WHEAT, ids=_ids(WHEAT))
-def test_wheat_scores_full_marks(entry: Entry, tmp_path):
+def test_wheat_scores_full_marks(entry: Entry, graded):
     """A correct alternative implementation must get every point, also on exercises importing it."""
-    graded, run = grade_entry(entry, tmp_path / "submission")
-    _no_check_errors(entry, run, graded, "")
-    lost = [exercise_result(run, name) for name in graded]
+    names, run = graded.result(entry)
+    _no_check_errors(entry, run, names, _batch_note(graded, entry).strip())
+    lost = [exercise_result(run, name) for name in names]
     lost = [ex for ex in lost if ex.score < ex.max_points]
     if lost:
         pytest.fail(
             f"{entry.id} ({entry.summary}) is correct but lost points:\n"
-            + "\n".join(failing_checks(ex) for ex in lost),
+            + "\n".join(failing_checks(ex) for ex in lost)
+            + _batch_note(graded, entry),
             pytrace=False,
         )

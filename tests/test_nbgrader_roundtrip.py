@@ -34,9 +34,7 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 
 from autograder.build.markers import strip_markers  # noqa: E402
-from autograder.build.notebooks import checks_of  # noqa: E402
 from autograder.build.release import removed_checks  # noqa: E402
-from autograder.rubric import Rubric  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "a1_policy_gradients"
@@ -100,24 +98,24 @@ def make_submissions(course: Path) -> None:
         fill(subs[s], source, "ex01_")
     for s in ("erin", "frank"):
         fill(subs[s], source, "ex02_")
-    # carol: normalize with torch's default (unbiased) std
-    fill(subs["carol"], source, "ex02_")
-    c = cell(subs["carol"], "ex02_returns-normalize")
-    c.source = c.source.replace("x.std(correction=0)", "x.std()")
-    assert "x.std()" in c.source
+    # carol: normalize with torch's default (unbiased) std, the lesson's pitfall
+    cell(subs["carol"], "ex02_returns-normalize").source = (
+        "def normalize(x, eps=1e-8):\n"
+        "    x = torch.as_tensor(x, dtype=torch.float32)\n"
+        "    if x.numel() == 0:\n"
+        "        return x.clone()\n"
+        "    return (x - x.mean()) / (x.std() + eps)\n"
+    )
     # dave deletes a grade cell
     subs["dave"].cells = [x for x in subs["dave"].cells if x.get("id") != DELETED]
     # erin writes to stderr from her function (debug print and a warning) and from her cell
-    c = cell(subs["erin"], "ex02_returns-discounted_returns")
-    c.source = (
-        "import sys\nimport warnings\n\n"
-        + c.source.replace(
-            '    """\n',
-            '    """\n    print("debug: discounted_returns", file=sys.stderr)\n'
-            '    warnings.warn("erin was here", UserWarning)\n',
-            1,
-        )
-        + '\n\nprint("debug at import", file=sys.stderr)\n'
+    cell(subs["erin"], "ex02_returns-discounted_returns").source += (
+        "\n\n\nimport sys\nimport warnings\n\n_discounted_returns = discounted_returns\n\n\n"
+        "def discounted_returns(rewards, gamma):\n"
+        '    print("debug: discounted_returns", file=sys.stderr)\n'
+        '    warnings.warn("erin was here", UserWarning)\n'
+        "    return _discounted_returns(rewards, gamma)\n\n\n"
+        'print("debug at import", file=sys.stderr)\n'
     )
     # frank: a loop after his definitions, as a student leaves an experiment running
     c = cell(subs["frank"], "ex02_returns-normalize")
@@ -235,22 +233,13 @@ def gradebook_scores(course: Path) -> dict[str, dict[str, tuple]]:
 
 
 def code_cells() -> dict[str, float]:
-    """Grade id -> points of every automatic grade cell of assignment 1."""
-    from autograder.build.notebooks import _check_variables, assignment_of, parse_questions
-
-    rubric = Rubric.load()
-    out = {
-        c.grade_id: c.points
-        for ex in assignment_of(ASSIGNMENT).exercises
-        for c in checks_of(ex, rubric)
+    """Grade id -> points of every automatic grade cell of assignment 1 (as handed out)."""
+    nb = nbformat.read(str(REPO / "nbgrader" / "source" / ASSIGNMENT / NB), as_version=4)
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+        for c in nb.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
     }
-    _doc, qs = parse_questions((REPO / "solutions" / "questions.py").read_text())
-    names = {v.name for q in qs if q.group == "lesson" for v in q.variables}
-    uses = _check_variables()
-    for c in checks_of("questions", rubric):
-        if c.id not in rubric.exercises["questions"].manual and uses.get(c.id, set()) & names:
-            out[c.grade_id] = c.points
-    return out
 
 
 def of(scores: dict, prefix: str) -> dict:

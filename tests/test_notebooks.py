@@ -156,6 +156,12 @@ def test_cell_statements_keeps_definitions_and_drops_display_and_grader_code():
     assert "f(2)" not in code and "print" not in code and "ex02_returns" not in code
     assert "2 top-level" in note
     assert cell_statements(f"{GRADER_MARK} - x\ncheck('a', 'b')")[0] == ""
+    readded = f"# This cell (id:x) was missing from the submission. It was added back by nbgrader.\n\n{GRADER_MARK}\ncheck('a', 'b')"
+    assert cell_statements(readded)[0] == ""
+    code, _, _ = cell_statements(
+        "import autograder.experiments\nfrom autograder import notebook\nimport os"
+    )
+    assert code.strip() == "import os"
     assert cell_statements("%%time\nx = 1")[0] == ""
 
 
@@ -164,6 +170,12 @@ def test_a_failed_cell_keeps_only_its_definitions():
         "def f():\n    return 1\n\nwhile True:\n    pass\nY = f()", succeeded=False
     )
     assert "def f()" in code and "while" not in code and "Y =" not in code
+    code, _, _ = cell_statements(
+        "import no_such_module_xyz\ndef g():\n    return 1", succeeded=False
+    )
+    namespace: dict = {}
+    exec(compile(code, "<cell>", "exec"), namespace)
+    assert namespace["g"]() == 1
 
 
 def test_build_module_hoists_future_imports_and_skips_syntax_errors():
@@ -222,3 +234,33 @@ def test_the_reference_notebook_runs_and_every_grade_cell_passes(name, tmp_path)
     graded = [c for c in nb.cells if nbg(c).get("grade") and c.cell_type == "code"]
     assert graded, f"{name} has no grade cells"
     (Path(tmp_path) / f"{name}.executed.ipynb").write_text(nbformat.writes(nb))
+
+
+# -- the shipped nbgrader_config.py --------------------------------------------------------------------
+def test_the_shipped_nbgrader_config_sets_every_safeguard():
+    pytest.importorskip("nbgrader")
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder import PACKAGE_DIR
+
+    path = PACKAGE_DIR / "data" / "nbgrader_config.py"
+    c = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
+    assert c.OverwriteCells.add_missing_cells is True
+    assert c.IgnorePattern.enabled is True
+    assert c.Execute.extra_arguments == ["--InteractiveShell.xmode=Minimal"]
+    assert "ClearHiddenTests" in [p.__name__ for p in c.GenerateFeedback.preprocessors]
+    assert c.ClearSolutions.code_stub == {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    for text in ("/x/torch/nn.py:12: UserWarning: NNPACK\n", "[W NNPACK.cpp:64] Could not init\n"):
+        assert re.search(c.IgnorePattern.pattern, text)
+    assert not re.search(c.IgnorePattern.pattern, "my debug output\n")
+
+    def cell(**meta):
+        return nbformat.v4.new_code_cell("", metadata={"nbgrader": meta} if meta else {})
+
+    timeout = c.Execute.timeout_func
+    own = timeout(cell())
+    assert own == c.Execute.timeout
+    assert timeout(cell(grade=True, solution=False, grade_id="ex02_returns-test_x")) >= 300
+    assert timeout(cell(grade=True, solution=False, grade_id="ex04_reinforce-test_x")) >= 600
+    assert timeout(cell(locked=True, grade_id="ex01_gridworld-given1")) >= 300
+    assert timeout(cell(solution=True, grade_id="ex02_returns-normalize")) == own

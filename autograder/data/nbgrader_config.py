@@ -37,22 +37,24 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # -- timeouts, per cell, keyed by the instructor's grade ids ---------------------------------------
 # Grade ids are "<exercise>-<name>"; at autograde nbgrader has already restored every locked
-# cell from the gradebook, so a student cannot give their own cell a grade cell's timeout.
+# cell (and its metadata) from the gradebook, and stripped unknown grade ids, so a student
+# cannot give their own cell a grade cell's or a given cell's timeout.
 CELL_TIMEOUT = int(os.environ.get("RL4LLM_CELL_TIMEOUT", "120"))  # the student's own cells
 GRADE_CELL_TIMEOUT = int(os.environ.get("RL4LLM_GRADE_CELL_TIMEOUT", "300"))  # one exercise
-SLOW = {"ex04_reinforce": 600, "questions": 900}  # training runs
+GIVEN_CELL_TIMEOUT = 300  # locked cells: the course's own code (imports torch, ...)
+SLOW = {"ex04_reinforce": 600, "questions": 900}  # grading these trains policies
 
 
 def cell_timeout(cell):
     """Seconds this cell may run before nbgrader interrupts it."""
-    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-    exercise, _, name = gid.partition("-")
-    if not name:
-        return CELL_TIMEOUT
-    if exercise in SLOW:
-        return max(SLOW[exercise], CELL_TIMEOUT)
-    if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
-        return GRADE_CELL_TIMEOUT
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    exercise = meta.get("grade_id", "").partition("-")[0]
+    if meta.get("grade") and not meta.get("solution"):
+        return max(SLOW.get(exercise, GRADE_CELL_TIMEOUT), GRADE_CELL_TIMEOUT)
+    if meta.get("locked"):
+        return GIVEN_CELL_TIMEOUT
+    if meta.get("solution") and exercise == "questions":
+        return max(SLOW["questions"], CELL_TIMEOUT)  # answers may run experiments
     return CELL_TIMEOUT
 
 

@@ -39,14 +39,26 @@ def reinforce_update(policy, optimizer, log_probs, rewards, gamma: float = 0.99)
     return loss.item()
 
 
-def train_bandit(target_action=2, lr=3e-3, wrong_reward=-0.1, episodes=1000, eval_every=200, seed=0) -> list[float]:
+def train_bandit(
+    target_action: int = 2,
+    lr: float = 3e-3,
+    wrong_reward: float = -0.1,
+    episodes: int = 1000,
+    eval_every: int = 200,
+    seed: int = 0,
+    metric: str = "greedy",
+) -> list[float]:
+    if metric not in ("greedy", "prob"):
+        raise ValueError(f"metric must be 'greedy' or 'prob', got {metric!r}")
     torch.manual_seed(seed)
-    random.seed(seed)
+    rng = random.Random(seed)
     policy = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 4))
+    if metric == "prob":
+        fixed = torch.rand(100, 2, generator=torch.Generator().manual_seed(seed))  # (100, 2)
     optimizer = torch.optim.Adam(policy.parameters(), lr=lr)
     curve = []
     for episode in range(1, episodes + 1):
-        state = torch.tensor([random.random(), random.random()])
+        state = torch.tensor([rng.random(), rng.random()])  # (2,)
         dist = Categorical(logits=policy(state))
         action = dist.sample()
         reward = 1.0 if action.item() == target_action else wrong_reward
@@ -54,9 +66,15 @@ def train_bandit(target_action=2, lr=3e-3, wrong_reward=-0.1, episodes=1000, eva
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if episode % eval_every == 0:
+        if episode % eval_every == 0 and metric == "prob":
             with torch.no_grad():
-                states = torch.tensor([[random.random(), random.random()] for _ in range(100)])
-                rate = (policy(states).argmax(dim=-1) == target_action).float().mean().item()
-            curve.append(rate)
+                probs = torch.softmax(policy(fixed), dim=-1)  # (100, 4)
+            curve.append(float(probs[:, target_action].mean()))
+        elif episode % eval_every == 0:
+            with torch.no_grad():
+                states = torch.tensor(
+                    [[rng.random(), rng.random()] for _ in range(100)]
+                )  # (100, 2)
+                greedy = policy(states).argmax(dim=-1)  # (100,)
+            curve.append(float((greedy == target_action).float().mean()))
     return curve

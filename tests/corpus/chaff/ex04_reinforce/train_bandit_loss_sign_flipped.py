@@ -39,10 +39,15 @@ def reinforce_update(policy, optimizer, log_probs, rewards, gamma: float = 0.99)
     return loss.item()
 
 
-def train_bandit(target_action=2, lr=3e-3, wrong_reward=-0.1, episodes=1000, eval_every=200, seed=0) -> list[float]:
+def train_bandit(
+    target_action=2, lr=3e-3, wrong_reward=-0.1, episodes=1000, eval_every=200, seed=0, metric="greedy"
+) -> list[float]:
+    if metric not in ("greedy", "prob"):
+        raise ValueError(f"metric must be 'greedy' or 'prob', got {metric!r}")
     torch.manual_seed(seed)
     random.seed(seed)
     policy = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 4))
+    eval_states = torch.rand(100, 2, generator=torch.Generator().manual_seed(seed))
     optimizer = torch.optim.Adam(policy.parameters(), lr=lr)
     curve = []
     for episode in range(1, episodes + 1):
@@ -56,7 +61,10 @@ def train_bandit(target_action=2, lr=3e-3, wrong_reward=-0.1, episodes=1000, eva
         optimizer.step()
         if episode % eval_every == 0:
             with torch.no_grad():
-                states = torch.tensor([[random.random(), random.random()] for _ in range(100)])
-                rate = (policy(states).argmax(dim=-1) == target_action).float().mean().item()
+                if metric == "prob":
+                    rate = torch.softmax(policy(eval_states), dim=-1)[:, target_action].mean().item()
+                else:
+                    states = torch.tensor([[random.random(), random.random()] for _ in range(100)])
+                    rate = (policy(states).argmax(dim=-1) == target_action).float().mean().item()
             curve.append(rate)
     return curve

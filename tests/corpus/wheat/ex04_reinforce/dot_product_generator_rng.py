@@ -1,4 +1,4 @@
-"""Alternative: torch.dot loss, pre-sized log-prob list, and train_bandit drawing states from its own seeded torch.Generator."""
+"""Alternative: torch.dot loss, pre-sized log-prob list, and train_bandit drawing states from its own seeded torch.Generator (a dict of metric evaluators)."""
 
 from __future__ import annotations
 
@@ -38,10 +38,23 @@ def reinforce_update(policy, optimizer, log_probs, rewards, gamma: float = 0.99)
     return float(loss.detach())
 
 
+def _greedy_rate(policy: nn.Module, states: torch.Tensor, target: int) -> float:
+    return float((policy(states).argmax(-1) == target).sum()) / states.shape[0]
+
+
+def _target_prob(policy: nn.Module, states: torch.Tensor, target: int) -> float:
+    return F.softmax(policy(states), dim=-1).select(-1, target).mean().item()
+
+
 def train_bandit(target_action: int = 2, lr: float = 3e-3, wrong_reward: float = -0.1,
-                 episodes: int = 1000, eval_every: int = 200, seed: int = 0) -> list[float]:
+                 episodes: int = 1000, eval_every: int = 200, seed: int = 0,
+                 metric: str = "greedy") -> list[float]:
+    evaluators = {"greedy": _greedy_rate, "prob": _target_prob}
+    if metric not in evaluators:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(evaluators)}")
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
+    fixed = torch.rand(100, 2, generator=torch.Generator().manual_seed(seed))
     policy = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 4))
     opt = torch.optim.Adam(policy.parameters(), lr=lr)
     curve: list[float] = []
@@ -56,7 +69,7 @@ def train_bandit(target_action: int = 2, lr: float = 3e-3, wrong_reward: float =
         loss.backward()
         opt.step()
         if (ep + 1) % eval_every == 0:
+            states = fixed if metric == "prob" else torch.rand(100, 2, generator=gen)
             with torch.no_grad():
-                greedy = policy(torch.rand(100, 2, generator=gen)).argmax(-1)
-            curve.append(float((greedy == target_action).sum()) / 100.0)
+                curve.append(evaluators[metric](policy, states, target_action))
     return curve

@@ -1,4 +1,4 @@
-"""Alternative: the lesson's own style - generator-sum loss, torch.FloatTensor states, a SimpleEnv class and global random/torch seeding."""
+"""Alternative: the lesson's own style - generator-sum loss, torch.FloatTensor states, a SimpleEnv class and global random/torch seeding; the prob metric as a loop over the fixed states."""
 
 from __future__ import annotations
 
@@ -56,12 +56,16 @@ class SimpleEnv:
         return self.reset(), reward, True
 
 
-def train_bandit(target_action=2, lr=3e-3, wrong_reward=-0.1, episodes=1000, eval_every=200, seed=0):
+def train_bandit(target_action=2, lr=3e-3, wrong_reward=-0.1, episodes=1000, eval_every=200, seed=0,
+                 metric="greedy"):
+    if metric != "greedy" and metric != "prob":
+        raise ValueError("metric should be 'greedy' or 'prob', not " + repr(metric))
     random.seed(seed)
     torch.manual_seed(seed)
     policy = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 4))
     optimizer = optim.Adam(policy.parameters(), lr=lr)
     env = SimpleEnv(target_action, wrong_reward)
+    eval_states = torch.rand(100, 2, generator=torch.Generator().manual_seed(seed))
     rates = []
     for episode in range(1, episodes + 1):
         state = torch.FloatTensor(env.reset())
@@ -74,8 +78,14 @@ def train_bandit(target_action=2, lr=3e-3, wrong_reward=-0.1, episodes=1000, eva
         loss.backward()
         optimizer.step()
         if episode % eval_every == 0:
-            correct = sum(
-                1 for _ in range(100) if policy(torch.FloatTensor(env.reset())).argmax().item() == target_action
-            )
-            rates.append(correct / 100)
+            if metric == "prob":
+                total = 0.0
+                for s in eval_states:
+                    total += Categorical(logits=policy(s)).probs[target_action].item()
+                rates.append(total / len(eval_states))
+            else:
+                correct = sum(
+                    1 for _ in range(100) if policy(torch.FloatTensor(env.reset())).argmax().item() == target_action
+                )
+                rates.append(correct / 100)
     return rates
