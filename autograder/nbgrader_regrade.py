@@ -293,7 +293,8 @@ def regrade(
             for (student, asg, path, cells), (results, problem) in pool.map(work, plans):
                 kernel = kernel_scores(course, student, asg, path.stem)
                 _record(gb, report, student, asg, path.stem, cells, results, problem, kernel, write)
-                done = [r for r in report.rows if (r.student, r.notebook) == (student, path.stem)]
+                here = (student, asg, path.stem)
+                done = [r for r in report.rows if (r.student, r.assignment, r.notebook) == here]
                 score = sum(r.authoritative for r in done)
                 log(
                     f"{student}/{asg}/{path.name}: {score:g}/{sum(r.max_score for r in done):g}"

@@ -96,7 +96,7 @@ def make_submissions(course: Path) -> None:
     fill(subs["alice"], source, "questions-")
     for s in ("carol", "dave", "erin", "frank"):
         fill(subs[s], source, "ex01_")
-    for s in ("erin", "frank"):
+    for s in ("carol", "erin", "frank"):
         fill(subs[s], source, "ex02_")
     # carol: normalize with torch's default (unbiased) std, the lesson's pitfall
     cell(subs["carol"], "ex02_returns-normalize").source = (

@@ -11,6 +11,7 @@ tested by simulating a machine without ``bwrap``.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import json
 import os
 import pwd
@@ -36,6 +37,13 @@ from autograder.sandbox import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location(
+    "rl4llm_exploit_harness", REPO / "tests" / "exploits" / "harness.py"
+)
+harness = sys.modules.get(_spec.name) or importlib.util.module_from_spec(_spec)
+if _spec.name not in sys.modules:
+    sys.modules[_spec.name] = harness
+    _spec.loader.exec_module(harness)
 needs_bwrap = pytest.mark.skipif(
     not bwrap_works()[0], reason=f"the sandbox is unavailable here: {bwrap_works()[1]}"
 )
@@ -185,22 +193,10 @@ PROBE = textwrap.dedent(
 
 
 def _mine(snapshot: Path) -> list[int]:
-    """Live processes of the sandbox user whose ``/submission`` is ``snapshot``."""
-    out = subprocess.run(
-        ["pgrep", "-u", SANDBOX_USER], capture_output=True, text=True
-    ).stdout.split()
-    found = []
-    for pid in map(int, out):
-        try:
-            info = Path(f"/proc/{pid}/mountinfo").read_text()
-        except OSError:
-            continue
-        if any(
-            f.split()[3] == str(snapshot) and f.split()[4] == "/submission"
-            for f in info.splitlines()
-        ):
-            found.append(pid)
-    return found
+    """Live sandbox processes whose ``/submission`` is ``snapshot``."""
+    return [
+        pid for pid in harness.sandbox_processes() if harness.submission_root(pid) == str(snapshot)
+    ]
 
 
 def _wait_gone(snapshot: Path, seconds: float = 5.0) -> list[int]:
@@ -231,8 +227,13 @@ def test_the_worker_runs_as_the_dedicated_sandbox_uid(box):
     impl, _ = box
     me = impl.identity()
     sbx = pwd.getpwnam(SANDBOX_USER)
-    assert (me["uid"], me["euid"], me["gid"]) == (sbx.pw_uid, sbx.pw_uid, sbx.pw_gid)
-    assert me["uid"] != 0 and me["groups"] in ([], [sbx.pw_gid])
+    base = getattr(sandbox, "UID_POOL_BASE", None)
+    if base is None:
+        assert me["uid"] == sbx.pw_uid
+    else:  # one uid per live worker, from a pool, in the sandbox group
+        assert base <= me["uid"] < base + sandbox.UID_POOL_SIZE, me["uid"]
+    assert me["euid"] == me["uid"] != 0 and me["gid"] == sbx.pw_gid
+    assert me["groups"] in ([], [sbx.pw_gid])
     assert me["pids"] == [1, 2] and me["pid"] == 2, "the worker must see only its own PID namespace"
     assert set(me["env"]) <= set(sandbox.sandbox_env()) | {"PWD"}, me["env"]
 
@@ -326,31 +327,50 @@ def test_tmp_cannot_hold_more_than_the_memory_limit(box):
     )
 
 
-@needs_bwrap
-def test_forks_stop_at_rlimit_nproc_and_die_with_the_worker(tmp_path):
+@pytest.fixture
+def fresh(tmp_path):
+    """Make snapshots of the probe submission (removed afterwards, whatever happens)."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "probe.py").write_text(PROBE)
     launcher = SandboxLauncher()
-    snapshot = launcher.prepare(src)
+    made: list[Path] = []
+
+    def make() -> tuple[SandboxLauncher, Path]:
+        made.append(launcher.prepare(src))
+        return launcher, made[-1]
+
+    yield make
+    for snapshot in made:
+        shutil.rmtree(snapshot, ignore_errors=True)
+
+
+@needs_bwrap
+def test_forks_stop_at_rlimit_nproc_do_not_starve_other_workers_and_die_with_the_worker(fresh):
+    launcher, snapshot = fresh()
+    _, other = fresh()
     impl = Impl(snapshot, "probe", launcher=launcher).using(60)
+    neighbour = Impl(other, "probe", launcher=launcher).using(60)
     try:
         n = impl.forks(200)
         assert 0 < n < sandbox.ResourceLimits().processes, n
         assert len(_mine(snapshot)) >= n
+        # While this worker holds its process limit, another submission's worker still
+        # starts and can fork: the limit must not be shared between sandboxes.
+        assert neighbour.forks(5) == 5
+        if hasattr(sandbox, "UID_POOL_BASE"):
+            assert neighbour.identity()["uid"] != impl.identity()["uid"]
     finally:
         impl.shutdown()
-    assert _wait_gone(snapshot) == [], "forked children outlived the worker"
-    shutil.rmtree(snapshot, ignore_errors=True)
+        neighbour.shutdown()
+    assert _wait_gone(snapshot) == [] and _wait_gone(other) == [], (
+        "forked children outlived the worker"
+    )
 
 
 @needs_bwrap
-def test_a_setsid_daemon_dies_with_the_sandbox(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "probe.py").write_text(PROBE)
-    launcher = SandboxLauncher()
-    snapshot = launcher.prepare(src)
+def test_a_setsid_daemon_dies_with_the_sandbox(fresh):
+    launcher, snapshot = fresh()
     marker = Path(tempfile.gettempdir()) / f"rl4llm-sandbox-daemon-{TOKEN}"
     impl = Impl(snapshot, "probe", launcher=launcher)
     try:
@@ -361,7 +381,6 @@ def test_a_setsid_daemon_dies_with_the_sandbox(tmp_path):
     assert _wait_gone(snapshot) == [], "the daemon outlived the sandbox"
     time.sleep(3)
     assert not marker.exists(), "the daemon wrote to the host"
-    shutil.rmtree(snapshot, ignore_errors=True)
 
 
 # -- without bubblewrap ------------------------------------------------------------------------------------

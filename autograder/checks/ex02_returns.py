@@ -103,17 +103,17 @@ def test_returns_satisfy_the_bellman_recursion(impl, rewards, gamma):
 def test_normalized_output_has_mean_0_and_population_std_1(impl, x):
     """Values are compared where the spread is well above float32 rounding.
 
-    For (nearly) constant inputs the float32 mean is not exact, so any result of
-    magnitude <= 1 is accepted there; the exactly-constant case is pinned down by
+    For (nearly) constant inputs the float32 mean is not exact, so any finite
+    result (at most sqrt(n) in magnitude) is accepted there; the exactly-constant case is pinned down by
     ``test_one_element_and_all_equal_inputs_normalize_to_zeros_not_nan``.
     """
     t = torch.tensor(x, dtype=torch.float32)
     xs = np.float64(t.numpy())
     std = xs.std()
     call = f"normalize({show(t)})"
-    if std <= 1e-4 * (1.0 + np.abs(xs).max()):
+    if std <= 1e-4 * np.abs(xs).max():  # spread at float32 rounding level
         out = impl.normalize(t)
-        expect_array(out, np.zeros(len(x)), call, atol=1.0 + 1e-5)
+        expect_array(out, np.zeros(len(x)), call, atol=np.sqrt(len(x)) + 1e-5)
         return
     exp = (xs - xs.mean()) / (std + 1e-8)
     got = expect_array(impl.normalize(t), exp, call, rtol=1e-3, atol=1e-3)

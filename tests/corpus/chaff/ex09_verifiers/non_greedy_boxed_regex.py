@@ -1,4 +1,4 @@
-"""Bug: \\boxed{...} is found with the non-greedy regex \\boxed\{(.*?)\}, which stops at the first closing brace."""
+r"""Bug: \boxed{...} is found with the non-greedy regex \boxed\{(.*?)\}, which stops at the first closing brace."""
 
 from __future__ import annotations
 
