@@ -67,6 +67,10 @@ def grade_authoritative(path: Path, ns: argparse.Namespace):
         try:
             launcher, note = choose_launcher(require_sandbox=ns.require_sandbox)
         except RuntimeError as exc:
+            if ns.json:  # results.json is always written, also when grading is refused
+                from autograder.report import failure_results, write_json_atomic
+
+                write_json_atomic(Path(ns.json), failure_results(str(exc)))
             raise CliError(str(exc)) from None
     if note:
         print(note, file=sys.stderr)

@@ -42,7 +42,11 @@ def grade(
     Returns:
         The parent-side outcome of every expected check.
     """
-    snapshot = launcher.prepare(Path(submission)) if hasattr(launcher, "prepare") else None
+    from autograder.sandbox import snapshot as take_snapshot
+
+    # Workers always import a private copy of the regular files (no symlinks out of the folder).
+    prepare = getattr(launcher, "prepare", take_snapshot)
+    snapshot = prepare(Path(submission))
     plugin = GraderPlugin(
         Path(submission),
         mode="grading",

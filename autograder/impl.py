@@ -115,6 +115,7 @@ class WorkerProcess:
         )
         os.close(req_r)
         os.close(rep_w)
+        os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
         self.next_id = 1
         self.alive = True
 
@@ -124,12 +125,15 @@ class WorkerProcess:
             raise WorkerCrashed("the worker is not running")
         req = dict(req, id=self.next_id)
         self.next_id += 1
+        deadline = time.monotonic() + timeout
         try:
-            protocol.write_frame(self.req_w, req)
-        except (BrokenPipeError, OSError):
+            self._write_frame(req, deadline)
+        except TimeoutError:
+            self.kill()
+            raise StudentTimeout(f"did not take the call within {timeout:g} s (stopped)") from None
+        except OSError:
             self.kill()
             raise WorkerCrashed(self._death_message("before it could take the call")) from None
-        deadline = time.monotonic() + timeout
         while True:
             try:
                 reply = self._read_frame(deadline)
@@ -145,6 +149,21 @@ class WorkerProcess:
             if type(reply) is dict and reply.get("id") == req["id"]:
                 return reply
             # a stale or forged frame: ignore it and keep waiting for the real answer
+
+    def _write_frame(self, obj: object, deadline: float) -> None:
+        """Write one frame without ever blocking past ``deadline`` (the worker may stop reading)."""
+        view = memoryview(protocol.encode_frame(obj))
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [self.req_w], [], remaining)
+            if not ready:
+                raise TimeoutError
+            try:
+                view = view[os.write(self.req_w, view) :]
+            except BlockingIOError:
+                continue
 
     def _read_frame(self, deadline: float) -> object:
         header = self._read_exact(protocol._HEADER.size, deadline)

@@ -56,6 +56,7 @@ class ResourceLimits:
     file_bytes: int = 16 * 1024**2  # RLIMIT_FSIZE: logs and /tmp files
     open_files: int = 256  # RLIMIT_NOFILE
     processes: int = 64  # RLIMIT_NPROC for the sandbox uid (threads count too)
+    tmp_bytes: int = 256 * 1024**2  # size of the private /tmp (a tmpfs is RAM that RLIMIT_DATA does not count)
 
     def prlimit_args(self) -> list[str]:
         return [
@@ -167,6 +168,8 @@ class SandboxLauncher:
             "--clearenv",
             "--perms",
             "1777",
+            "--size",
+            str(self.limits.tmp_bytes),
             "--tmpfs",
             "/tmp",
             "--ro-bind",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -75,9 +74,12 @@ def test_one_element_and_all_equal_inputs_normalize_to_zeros_not_nan(impl):
 def test_inputs_are_not_modified(impl):
     rewards = torch.tensor([1.0, -2.0, 3.0])
     res = impl.inputs_after("discounted_returns", rewards, 0.9)
+    expect_array(res["out"], returns_by_hand([1.0, -2.0, 3.0], 0.9), "discounted_returns(tensor([1., -2., 3.]), 0.9)", rtol=1e-5, atol=1e-5)
     expect_array(res["args"][0], rewards, "the rewards tensor after discounted_returns(rewards, 0.9)")
     x = torch.tensor([1.0, 5.0, -2.0])
     res = impl.inputs_after("normalize", x)
+    xs = np.float64([1.0, 5.0, -2.0])
+    expect_array(res["out"], (xs - xs.mean()) / xs.std(), "normalize(tensor([1., 5., -2.]))", rtol=1e-4, atol=1e-5)
     expect_array(res["args"][0], x, "the input tensor after normalize(x)")
 
 
@@ -142,25 +144,31 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def test_discounted_returns_is_linear_time_at_t_200000(impl, ref):
-    """O(T) is required: time T = 200,000 against the reference (channel cost removed).
+MAX_RATIO = 150  # measured here: a Python loop over tensor elements ~50x, insert(0, G) ~285x
 
-    A ratio above 25 is allowed only if the time still scales linearly from
-    T = 50,000 (a slow but linear loop passes; ``insert(0, G)`` is quadratic).
+
+def test_discounted_returns_is_linear_time_at_t_200000(impl, ref):
+    """O(T) is required: time at T = 200,000 against the reference (channel cost removed).
+
+    The criterion is an absolute cap on the ratio to the reference, measured in the
+    grader: a slow but linear loop over tensor elements stays near 50x, the lesson's
+    ``returns.insert(0, G)`` is near 300x. (A growth-rate test could be gamed by
+    padding the smaller call; a cap on the large call cannot be padded down.) A
+    result over the cap is measured once more before it counts.
     """
     big = [0.5] * 200_000
-    small = [0.5] * 50_000
     slow = impl.using(timeout=60)
+    call = "discounted_returns(<200,000 rewards>, 0.99)"
     channel = min(_timed(lambda: impl.probe("echo", big)) for _ in range(2))
-    t_ref = min(_timed(lambda: ref.discounted_returns(big, 0.99)) for _ in range(3))
-    t_big = max(_timed(lambda: slow.discounted_returns(big, 0.99)) - channel, 1e-4)
-    ratio = t_big / max(t_ref, 1e-3)
-    if ratio <= 25:
-        return
-    t_small = max(_timed(lambda: slow.discounted_returns(small, 0.99)) - channel / 4, 1e-4)
-    exponent = math.log(t_big / t_small) / math.log(4)
-    assert exponent < 1.5, (
-        f"discounted_returns(<200,000 rewards>, 0.99): expected O(T) time; took {t_big:.2f} s "
-        f"({ratio:.0f}x the reference's {t_ref * 1000:.0f} ms) and {t_small:.2f} s at 50,000, "
-        f"so time grows like T^{exponent:.1f} (list.insert(0, ...) shifts the whole list each step)"
+    t_ref = max(min(_timed(lambda: ref.discounted_returns(big, 0.99)) for _ in range(3)), 1e-3)
+    out: list = []
+    t_big = max(_timed(lambda: out.append(slow.discounted_returns(big, 0.99))) - channel, 1e-4)
+    expect_array(out[0], ref.discounted_returns(big, 0.99), call, rtol=1e-4, atol=1e-3)
+    if t_big / t_ref > MAX_RATIO:  # a busy machine: measure once more, keep the faster
+        t_big = min(t_big, max(_timed(lambda: slow.discounted_returns(big, 0.99)) - channel, 1e-4))
+    ratio = t_big / t_ref
+    assert ratio <= MAX_RATIO, (
+        f"{call}: expected O(T) time, at most {MAX_RATIO}x the reference's {t_ref * 1000:.0f} ms; "
+        f"took {t_big:.2f} s ({ratio:.0f}x). list.insert(0, ...) shifts the whole list on "
+        f"every step (O(T^2)); append and reverse once, or fill a preallocated array backwards"
     )

@@ -40,12 +40,17 @@ class ProtocolError(Exception):
     """A malformed or oversized frame."""
 
 
-def write_frame(fd: int, obj: object) -> None:
-    """Serialise ``obj`` to JSON and write it as one frame to ``fd``."""
+def encode_frame(obj: object) -> bytes:
+    """``obj`` as one frame: 4-byte big-endian length + UTF-8 JSON."""
     data = json.dumps(obj, allow_nan=False, separators=(",", ":")).encode()
     if len(data) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(data)} bytes exceeds {MAX_FRAME}")
-    view = memoryview(_HEADER.pack(len(data)) + data)
+    return _HEADER.pack(len(data)) + data
+
+
+def write_frame(fd: int, obj: object) -> None:
+    """Serialise ``obj`` to JSON and write it as one frame to ``fd`` (blocking)."""
+    view = memoryview(encode_frame(obj))
     while view:
         n = os.write(fd, view)
         view = view[n:]
