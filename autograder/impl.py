@@ -267,7 +267,14 @@ class Impl:
         limits: time budgets.
     """
 
-    def __init__(self, submission: Path, module: str, launcher=None, limits: Limits | None = None, _shared=None) -> None:
+    def __init__(
+        self,
+        submission: Path,
+        module: str,
+        launcher=None,
+        limits: Limits | None = None,
+        _shared=None,
+    ) -> None:
         self.submission = Path(submission)
         self.module_name = module
         self.launcher = launcher or PlainLauncher()
@@ -289,13 +296,17 @@ class Impl:
 
     def using(self, timeout: float) -> Impl:
         """The same proxy with a different per-call timeout (e.g. for training runs)."""
-        other = Impl(self.submission, self.module_name, self.launcher, self.limits, _shared=self._state)
+        other = Impl(
+            self.submission, self.module_name, self.launcher, self.limits, _shared=self._state
+        )
         other._timeout = timeout
         return other
 
     def probe(self, name: str, *args, keep: bool = False, **kwargs):
         """Run a generic worker probe (see ``autograder/worker/probes.py``)."""
-        return self._send({"op": "probe", "name": name, "keep": keep}, args, kwargs, where=f"probe {name}")
+        return self._send(
+            {"op": "probe", "name": name, "keep": keep}, args, kwargs, where=f"probe {name}"
+        )
 
     def grad(self, fn: str, *args, grad_output=None, **kwargs) -> dict:
         """Call ``fn`` with tensor inputs that require grad; return its value and grads.
@@ -316,12 +327,22 @@ class Impl:
         Returns:
             ``{"out": ..., "args": [...], "kwargs": {...}}``.
         """
-        req = {"op": "probe", "name": "inputs_after", "target": {"module": self.module_name, "name": fn}}
+        req = {
+            "op": "probe",
+            "name": "inputs_after",
+            "target": {"module": self.module_name, "name": fn},
+        }
         return self._send(req, args, kwargs, where=fn)
 
     def raw_call(self, name: str, *args, repeat: int = 0, keep: bool = False, **kwargs):
         """Call ``name``; ``repeat=n`` calls it n times in the worker and returns the n outputs."""
-        req = {"op": "call", "module": self.module_name, "name": name, "repeat": repeat, "keep": keep}
+        req = {
+            "op": "call",
+            "module": self.module_name,
+            "name": name,
+            "repeat": repeat,
+            "keep": keep,
+        }
         return self._send(req, args, kwargs, where=name)
 
     def ensure_imported(self) -> None:
@@ -380,7 +401,9 @@ class Impl:
             state.import_errors[name] = err
             raise err
         try:
-            reply = state.worker.request({"op": "import", "module": name}, self.limits.start_timeout)
+            reply = state.worker.request(
+                {"op": "import", "module": name}, self.limits.start_timeout
+            )
         except StudentProblem as exc:
             err = ImportFailed(f"importing {name} failed: {exc.message}")
             state.import_errors[name] = err
@@ -440,13 +463,24 @@ class _Remote:
 
 def _student_error(reply: dict, where: str) -> StudentError | NotImplementedByStudent:
     exc = str(reply.get("exc", "Exception"))[:100]
-    mro = [str(m)[:100] for m in reply.get("mro", [])][:20] if type(reply.get("mro")) is list else [exc]
+    mro = (
+        [str(m)[:100] for m in reply.get("mro", [])][:20]
+        if type(reply.get("mro")) is list
+        else [exc]
+    )
     msg = str(reply.get("msg", ""))[:2000]
     frames = []
     if type(reply.get("tb")) is list:
         for f in reply["tb"][:8]:
             if type(f) is list and len(f) == 4:
-                frames.append([str(f[0])[:120], int(f[1]) if type(f[1]) is int else 0, str(f[2])[:80], str(f[3])[:200]])
+                frames.append(
+                    [
+                        str(f[0])[:120],
+                        int(f[1]) if type(f[1]) is int else 0,
+                        str(f[2])[:80],
+                        str(f[3])[:200],
+                    ]
+                )
     if "NotImplementedError" in mro:
         return NotImplementedByStudent(f"{where}: not implemented", frames)
     return StudentError(exc, mro, msg, frames, where)

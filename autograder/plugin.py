@@ -25,7 +25,12 @@ from hypothesis import HealthCheck, settings
 from autograder import PACKAGE_DIR
 from autograder.errors import Problem, StudentProblem
 from autograder.impl import Impl, Limits, PlainLauncher, _WorkerState
-from autograder.results import ON_SUBMISSION, PENDING, CheckResult, ExerciseResult, RunResult, empty_run
+from autograder.results import (
+    ON_SUBMISSION,
+    PENDING,
+    RunResult,
+    empty_run,
+)
 from autograder.rubric import Rubric, RubricError
 
 CHECKS_DIR = PACKAGE_DIR / "checks"
@@ -133,7 +138,9 @@ class GraderPlugin:
     def pytest_collection_modifyitems(self, session, config, items: list[pytest.Item]) -> None:
         for item in items:
             if self.owns(item) and item.get_closest_marker("hidden"):
-                self.hidden.add((exercise_of(item.path), getattr(item, "originalname", None) or item.name))
+                self.hidden.add(
+                    (exercise_of(item.path), getattr(item, "originalname", None) or item.name)
+                )
         if self.mode != "grading":  # hidden checks run only in authoritative grading
             hidden = [i for i in items if self.owns(i) and i.get_closest_marker("hidden")]
             if hidden:
@@ -149,15 +156,23 @@ class GraderPlugin:
             check = getattr(item, "originalname", None) or item.name
             self.rubric.points(exercise_of(item.path), check)  # raises RubricError if unknown
         for name in names:
-            have = {getattr(i, "originalname", None) or i.name for i in ours if exercise_of(i.path) == name}
+            have = {
+                getattr(i, "originalname", None) or i.name
+                for i in ours
+                if exercise_of(i.path) == name
+            }
             missing = set(self.rubric.exercises[name].points) - have
             if self.mode != "grading":
                 missing -= self.hidden_ids(name)
             if missing:
-                raise RubricError(f"rubric.toml gives points to checks that do not exist: {name}::{sorted(missing)}")
+                raise RubricError(
+                    f"rubric.toml gives points to checks that do not exist: {name}::{sorted(missing)}"
+                )
         self.collected = names
         if self.mode == "student":
-            missing_files = [n for n in self.rubric.exercises if not (self.impl_dir / f"{n}.py").exists()]
+            missing_files = [
+                n for n in self.rubric.exercises if not (self.impl_dir / f"{n}.py").exists()
+            ]
             self.collected += [n for n in missing_files if n not in self.collected]
 
     def pytest_collection_finish(self, session) -> None:
@@ -187,7 +202,9 @@ class GraderPlugin:
         return self.states[exercise]
 
     def impl_for(self, exercise: str) -> Impl:
-        return Impl(self.worker_dir, exercise, self.launcher, self.limits, _shared=self.state_for(exercise))
+        return Impl(
+            self.worker_dir, exercise, self.launcher, self.limits, _shared=self.state_for(exercise)
+        )
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         if self.owns(item):
@@ -209,14 +226,21 @@ class GraderPlugin:
             if report.passed and not hasattr(report, "wasxfail"):
                 verdict, text = "passed", ""
             elif hasattr(report, "wasxfail"):
-                verdict, text = "failed", "the check was marked as an expected failure; counted as failed"
+                verdict, text = (
+                    "failed",
+                    "the check was marked as an expected failure; counted as failed",
+                )
             elif report.skipped:
                 verdict, text = "failed", "the check was skipped; counted as failed"
             else:
                 verdict, text = classify(call.excinfo)
             if verdict in PENDING:  # decided later (by a person, or by the grader with the key)
                 report.outcome = "skipped"
-                report.longrepr = (str(item.location[0]), item.location[1] or 0, f"Skipped: {verdict}")
+                report.longrepr = (
+                    str(item.location[0]),
+                    item.location[1] or 0,
+                    f"Skipped: {verdict}",
+                )
             elif verdict != "passed":
                 report.longrepr = text
             self.outcomes.setdefault(key, []).append((verdict, text))
@@ -248,7 +272,9 @@ class GraderPlugin:
                 check.verdict, check.output = bad[0] if bad else ("passed", "")
         notes = list(self.notes)
         if hidden_points:
-            notes.append(f"(+ {hidden_points:g} points in hidden checks, graded only when you submit)")
+            notes.append(
+                f"(+ {hidden_points:g} points in hidden checks, graded only when you submit)"
+            )
         checks = [c for ex in run.values() for c in ex.checks]
         later = sum(c.max_points for c in checks if c.verdict == ON_SUBMISSION and not c.manual)
         if later:
@@ -306,7 +332,8 @@ def classify(excinfo) -> tuple[str, str]:
     if problem is not None:
         return problem.verdict, problem.render()
     if isinstance(exc, AssertionError) or (
-        isinstance(exc, BaseExceptionGroup) and all(isinstance(e, AssertionError) for e in exc.exceptions)
+        isinstance(exc, BaseExceptionGroup)
+        and all(isinstance(e, AssertionError) for e in exc.exceptions)
     ):
         first = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
         text = str(first).strip() or "assertion failed"
@@ -315,4 +342,7 @@ def classify(excinfo) -> tuple[str, str]:
         return "failed", "\n".join(lines + notes[:1])
     if exc is not None and exc.__class__.__name__ in ("Skipped", "XFailed", "Exit"):
         return "failed", f"the check was stopped ({exc.__class__.__name__}); counted as failed"
-    return "check error", f"the check itself failed ({type(exc).__name__}: {exc}); please report this"
+    return (
+        "check error",
+        f"the check itself failed ({type(exc).__name__}: {exc}); please report this",
+    )

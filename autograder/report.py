@@ -47,10 +47,16 @@ def render_table(run: RunResult, details: bool = True) -> str:
                 mark = MARK.get(c.verdict, "FAIL")
                 tail = "" if c.verdict in ("passed", "failed") else f" - {c.verdict}"
                 hidden = " (hidden)" if c.hidden else ""
-                got = "?" if c.verdict in PENDING else _pts(c.score)  # "?": decided later or by hand
+                got = (
+                    "?" if c.verdict in PENDING else _pts(c.score)
+                )  # "?": decided later or by hand
                 lines.append(f"  {mark}  {c.title}{hidden}{tail}  [{got}/{_pts(c.max_points)}]")
                 shown = c.output if not c.hidden else ""
-                if c.verdict not in ("passed", "not implemented", "missing file") and shown and not ex.problem:
+                if (
+                    c.verdict not in ("passed", "not implemented", "missing file")
+                    and shown
+                    and not ex.problem
+                ):
                     for out in shown.splitlines()[:12]:
                         lines.append(f"        {out}")
             lines.append("")
@@ -60,7 +66,9 @@ def render_table(run: RunResult, details: bool = True) -> str:
     for ex in run.exercises:
         passed = f"{ex.count('passed')}/{len(ex.checks)}"
         todo = str(sum(ex.count(v) for v in TODO))
-        lines.append(f"{ex.name:<{width}}  {passed:>7}  {todo:>5}  {_pts(ex.score) + '/' + _pts(ex.max_points):>9}")
+        lines.append(
+            f"{ex.name:<{width}}  {passed:>7}  {todo:>5}  {_pts(ex.score) + '/' + _pts(ex.max_points):>9}"
+        )
     lines.append("-" * len(header))
     total = f"{_pts(run.score)}/{_pts(run.max_points)}"
     lines.append(f"{'TOTAL':<{width}}  {'':>7}  {'':>5}  {total:>9}")

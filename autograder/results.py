@@ -88,6 +88,9 @@ def empty_run(rubric: Rubric, exercises: list[str]) -> dict[str, ExerciseResult]
         out[name] = ExerciseResult(
             name,
             ex.title,
-            [CheckResult(name, check, pts, manual=check in ex.manual) for check, pts in ex.points.items()],
+            [
+                CheckResult(name, check, pts, manual=check in ex.manual)
+                for check, pts in ex.points.items()
+            ],
         )
     return out

@@ -54,12 +54,20 @@ class Rubric:
             points = {}
             for check, value in section["points"].items():
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                    raise RubricError(f"{path}: {name}.{check} must have positive points, got {value!r}")
+                    raise RubricError(
+                        f"{path}: {name}.{check} must have positive points, got {value!r}"
+                    )
                 points[check] = float(value)
             manual = section.get("manual", [])
-            if not isinstance(manual, list) or not all(isinstance(m, str) and m in points for m in manual):
-                raise RubricError(f"{path}: {name}.manual must list check ids of [{name}.points], got {manual!r}")
-            exercises[name] = Exercise(name, str(section.get("title", name)), points, frozenset(manual))
+            if not isinstance(manual, list) or not all(
+                isinstance(m, str) and m in points for m in manual
+            ):
+                raise RubricError(
+                    f"{path}: {name}.manual must list check ids of [{name}.points], got {manual!r}"
+                )
+            exercises[name] = Exercise(
+                name, str(section.get("title", name)), points, frozenset(manual)
+            )
         return cls(exercises)
 
     @property

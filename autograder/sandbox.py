@@ -56,7 +56,9 @@ class ResourceLimits:
     file_bytes: int = 16 * 1024**2  # RLIMIT_FSIZE: logs and /tmp files
     open_files: int = 256  # RLIMIT_NOFILE
     processes: int = 64  # RLIMIT_NPROC for the sandbox uid (threads count too)
-    tmp_bytes: int = 256 * 1024**2  # size of the private /tmp (a tmpfs is RAM that RLIMIT_DATA does not count)
+    tmp_bytes: int = (
+        256 * 1024**2
+    )  # size of the private /tmp (a tmpfs is RAM that RLIMIT_DATA does not count)
 
     def prlimit_args(self) -> list[str]:
         return [
@@ -124,7 +126,9 @@ class SandboxLauncher:
         real = Path(os.path.realpath(sys.executable))
         if not any(real.is_relative_to(r) for r in runtime):
             runtime.add(real.parent.parent)
-        self.runtime = sorted({r for r in runtime if not str(r).startswith(("/usr/", "/tmp"))} - {Path("/usr")})
+        self.runtime = sorted(
+            {r for r in runtime if not str(r).startswith(("/usr/", "/tmp"))} - {Path("/usr")}
+        )
 
     def claim(self) -> tuple[int, int] | None:
         """Reserve a uid of the pool for one worker (an flock held until :meth:`release`).
@@ -291,7 +295,9 @@ def bwrap_works() -> tuple[bool, str]:
         cmd = launcher.command(Path(probe), (0, 1), slot=slot)
         cut = cmd.index(str(launcher.python))
         cmd = [*cmd[:cut], str(launcher.python), "-I", "-c", "import sys; sys.exit(0)"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=launcher.env(probe))
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=30, env=launcher.env(probe)
+        )
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         return False, f"bwrap failed to start: {exc}"
     finally:

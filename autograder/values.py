@@ -47,7 +47,9 @@ class Array:
         return tuple(self.value.shape)
 
     def describe(self) -> str:
-        kind = {"torch": "torch.Tensor", "numpy": "np.ndarray", "npscalar": "numpy scalar"}[self.lib]
+        kind = {"torch": "torch.Tensor", "numpy": "np.ndarray", "npscalar": "numpy scalar"}[
+            self.lib
+        ]
         return f"{kind} of dtype {self.dtype} and shape {self.shape}"
 
     def __repr__(self) -> str:
@@ -67,17 +69,29 @@ class Handle:
         if name.startswith("__"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self.impl._send(
-            {"op": "method", "handle": self.hid, "name": name}, args, kwargs, where=f"{self.type_name}.{name}", generation=self.generation
+            {"op": "method", "handle": self.hid, "name": name},
+            args,
+            kwargs,
+            where=f"{self.type_name}.{name}",
+            generation=self.generation,
         )
 
     def __call__(self, *args, **kwargs):
         return self.impl._send(
-            {"op": "method", "handle": self.hid, "name": "__call__"}, args, kwargs, where=f"{self.type_name}(...)", generation=self.generation
+            {"op": "method", "handle": self.hid, "name": "__call__"},
+            args,
+            kwargs,
+            where=f"{self.type_name}(...)",
+            generation=self.generation,
         )
 
     def attr(self, name: str):
         """Read a plain attribute of the object."""
-        return self.impl._request({"op": "getattr", "handle": self.hid, "name": name}, where=f"{self.type_name}.{name}", generation=self.generation)
+        return self.impl._request(
+            {"op": "getattr", "handle": self.hid, "name": name},
+            where=f"{self.type_name}.{name}",
+            generation=self.generation,
+        )
 
     def describe(self) -> str:
         return f"an object of type {self.type_name}"
@@ -99,7 +113,13 @@ def encode(value: object, depth: int = 0) -> object:
         return {"$handle": value.hid}
     if isinstance(value, torch.Tensor):
         arr = value.detach().contiguous().numpy()
-        return protocol.encode_array("torch", arr.dtype.name, arr.shape, arr.astype(arr.dtype.newbyteorder("<")).tobytes(), value.requires_grad)
+        return protocol.encode_array(
+            "torch",
+            arr.dtype.name,
+            arr.shape,
+            arr.astype(arr.dtype.newbyteorder("<")).tobytes(),
+            value.requires_grad,
+        )
     if isinstance(value, np.ndarray):
         arr = np.ascontiguousarray(value)
         return protocol.encode_array("numpy", arr.dtype.name, arr.shape, arr.tobytes(), False)
@@ -152,7 +172,11 @@ def _decode_array(fields: object) -> Array:
     lib, dtype, shape, data, grad = fields
     if lib not in ("torch", "numpy", "npscalar") or dtype not in protocol.DTYPES:
         raise BadReply(f"array of kind {lib!r} / dtype {dtype!r} is not allowed")
-    if type(shape) is not list or not all(type(s) is int and s >= 0 for s in shape) or len(shape) > 16:
+    if (
+        type(shape) is not list
+        or not all(type(s) is int and s >= 0 for s in shape)
+        or len(shape) > 16
+    ):
         raise BadReply(f"array shape {shape!r} is not valid")
     if type(data) is not str or type(grad) is not bool:
         raise BadReply("malformed array in reply")

@@ -52,7 +52,15 @@ def main() -> None:
         course = complete_course(Path(tmp))
         grade = [sys.executable, "-m", "autograder", "grade", str(ROOT / "solutions"), "--summary"]
         student = [sys.executable, "-m", "pytest", str(course), "-q", "-p", "no:cacheprovider"]
-        stubs = [sys.executable, "-m", "pytest", str(ROOT / "course"), "-q", "-p", "no:cacheprovider"]
+        stubs = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "course"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ]
         for label, cmd, cwd in (
             ("python -m autograder grade solutions/", grade, ROOT),
             ("pytest course/ (complete implementation)", student, Path(tmp)),

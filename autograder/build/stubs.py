@@ -68,7 +68,9 @@ def render_stub(source: str, name: str) -> str:
     body = strip(source, filename=f"solutions/{name}")
     header = GENERATED_HEADER.format(name=name)
     if name == "questions.py":
-        header = header.replace("Replace each `raise NotImplementedError()`.", f"Answer below each `{ANSWER_STUB}`.")
+        header = header.replace(
+            "Replace each `raise NotImplementedError()`.", f"Answer below each `{ANSWER_STUB}`."
+        )
     if body.startswith('"""'):
         # keep the module docstring first so that it stays the module's __doc__
         end = body.index('"""', 3) + 3

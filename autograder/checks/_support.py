@@ -67,9 +67,15 @@ def expect_array(
     Returns:
         The checked values as a numpy array.
     """
-    exp = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected, dtype=np.float64)
+    exp = (
+        expected.detach().numpy()
+        if isinstance(expected, torch.Tensor)
+        else np.asarray(expected, dtype=np.float64)
+    )
     want = {"torch": "a torch.Tensor", "numpy": "an np.ndarray"}[lib]
-    assert isinstance(out, Array) and out.lib == lib, f"{call}: expected {want}, got {describe(out)}"
+    assert isinstance(out, Array) and out.lib == lib, (
+        f"{call}: expected {want}, got {describe(out)}"
+    )
     if dtype is not None:
         assert out.dtype == dtype, f"{call}: expected dtype {dtype}, got {out.dtype}"
     else:
@@ -81,21 +87,33 @@ def expect_array(
         f"{call}: expected finite values where the reference is finite, got {show(out.value)}"
     )
     try:
-        np.testing.assert_allclose(got[finite], exp.astype(np.float64)[finite], rtol=rtol, atol=atol, strict=True)
+        np.testing.assert_allclose(
+            got[finite], exp.astype(np.float64)[finite], rtol=rtol, atol=atol, strict=True
+        )
     except AssertionError:
         raise AssertionError(f"{call}: expected {show(exp)}, got {show(out.value)}") from None
     return got
 
 
-def expect_float(out: object, expected: float, call: str, *, rtol: float = 1e-5, atol: float = 1e-7) -> float:
+def expect_float(
+    out: object, expected: float, call: str, *, rtol: float = 1e-5, atol: float = 1e-7
+) -> float:
     """Assert ``out`` is a Python float (or int) close to ``expected``."""
-    assert type(out) in (float, int) and not isinstance(out, bool), f"{call}: expected a Python float, got {describe(out)}"
-    assert math.isfinite(out) or not math.isfinite(expected), f"{call}: expected {expected:.6g}, got {out}"
-    assert math.isclose(out, expected, rel_tol=rtol, abs_tol=atol), f"{call}: expected {expected:.6g}, got {out:.6g}"
+    assert type(out) in (float, int) and not isinstance(out, bool), (
+        f"{call}: expected a Python float, got {describe(out)}"
+    )
+    assert math.isfinite(out) or not math.isfinite(expected), (
+        f"{call}: expected {expected:.6g}, got {out}"
+    )
+    assert math.isclose(out, expected, rel_tol=rtol, abs_tol=atol), (
+        f"{call}: expected {expected:.6g}, got {out:.6g}"
+    )
     return float(out)
 
 
-def expect_raises(exc_name: str, fn: Callable[[], object], call: str, *, mentions: str | None = None) -> StudentError:
+def expect_raises(
+    exc_name: str, fn: Callable[[], object], call: str, *, mentions: str | None = None
+) -> StudentError:
     """Assert that calling ``fn`` makes the student's code raise ``exc_name``.
 
     Args:
@@ -119,7 +137,9 @@ def expect_raises(exc_name: str, fn: Callable[[], object], call: str, *, mention
     raise AssertionError(f"{call}: expected {exc_name}, but it returned {show(out)}")
 
 
-def unchanged(before: torch.Tensor | np.ndarray, after: torch.Tensor | np.ndarray, name: str, call: str) -> None:
+def unchanged(
+    before: torch.Tensor | np.ndarray, after: torch.Tensor | np.ndarray, name: str, call: str
+) -> None:
     """Assert an input the grader still holds was not modified (sanity: it is a copy)."""
     a = before.numpy() if isinstance(before, torch.Tensor) else before
     b = after.numpy() if isinstance(after, torch.Tensor) else after

@@ -53,7 +53,11 @@ def test_lists_arrays_and_tensors_of_ints_or_floats_all_give_float32(impl):
         torch.tensor([1.0, 0.0, 2.0]),
     ]
     for rewards in inputs:
-        expect_array(impl.discounted_returns(rewards, 0.5), [1.5, 1.0, 2.0], f"discounted_returns({show(rewards)}, 0.5)")
+        expect_array(
+            impl.discounted_returns(rewards, 0.5),
+            [1.5, 1.0, 2.0],
+            f"discounted_returns({show(rewards)}, 0.5)",
+        )
 
 
 def test_an_empty_episode_gives_an_empty_float32_tensor(impl):
@@ -63,7 +67,12 @@ def test_an_empty_episode_gives_an_empty_float32_tensor(impl):
 
 def test_a_gamma_outside_0_1_raises_value_error_naming_gamma(impl):
     for gamma in (-0.1, 1.5, float("nan")):
-        expect_raises("ValueError", lambda g=gamma: impl.discounted_returns([1.0, 2.0], g), f"discounted_returns([1.0, 2.0], {gamma})", mentions="gamma")
+        expect_raises(
+            "ValueError",
+            lambda g=gamma: impl.discounted_returns([1.0, 2.0], g),
+            f"discounted_returns([1.0, 2.0], {gamma})",
+            mentions="gamma",
+        )
 
 
 def test_one_element_and_all_equal_inputs_normalize_to_zeros_not_nan(impl):
@@ -74,31 +83,62 @@ def test_one_element_and_all_equal_inputs_normalize_to_zeros_not_nan(impl):
 def test_inputs_are_not_modified(impl):
     rewards = torch.tensor([1.0, -2.0, 3.0])
     res = impl.inputs_after("discounted_returns", rewards, 0.9)
-    expect_array(res["out"], returns_by_hand([1.0, -2.0, 3.0], 0.9), "discounted_returns(tensor([1., -2., 3.]), 0.9)", rtol=1e-5, atol=1e-5)
-    expect_array(res["args"][0], rewards, "the rewards tensor after discounted_returns(rewards, 0.9)")
+    expect_array(
+        res["out"],
+        returns_by_hand([1.0, -2.0, 3.0], 0.9),
+        "discounted_returns(tensor([1., -2., 3.]), 0.9)",
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    expect_array(
+        res["args"][0], rewards, "the rewards tensor after discounted_returns(rewards, 0.9)"
+    )
     x = torch.tensor([1.0, 5.0, -2.0])
     res = impl.inputs_after("normalize", x)
     xs = np.float64([1.0, 5.0, -2.0])
-    expect_array(res["out"], (xs - xs.mean()) / xs.std(), "normalize(tensor([1., 5., -2.]))", rtol=1e-4, atol=1e-5)
+    expect_array(
+        res["out"],
+        (xs - xs.mean()) / xs.std(),
+        "normalize(tensor([1., 5., -2.]))",
+        rtol=1e-4,
+        atol=1e-5,
+    )
     expect_array(res["args"][0], x, "the input tensor after normalize(x)")
 
 
 # -- properties --------------------------------------------------------------------------
 @given(rewards=rewards_lists)
 def test_gamma_zero_returns_the_rewards_themselves(impl, rewards):
-    expect_array(impl.discounted_returns(rewards, 0.0), np.float32(rewards) if rewards else np.zeros(0), f"discounted_returns({show(rewards)}, 0.0)", atol=1e-5)
+    expect_array(
+        impl.discounted_returns(rewards, 0.0),
+        np.float32(rewards) if rewards else np.zeros(0),
+        f"discounted_returns({show(rewards)}, 0.0)",
+        atol=1e-5,
+    )
 
 
 @given(rewards=rewards_lists)
 def test_gamma_one_is_a_reversed_cumulative_sum(impl, rewards):
     exp = np.cumsum(np.float64(rewards)[::-1])[::-1] if rewards else np.zeros(0)
-    expect_array(impl.discounted_returns(rewards, 1.0), exp, f"discounted_returns({show(rewards)}, 1.0)", rtol=1e-4, atol=1e-3)
+    expect_array(
+        impl.discounted_returns(rewards, 1.0),
+        exp,
+        f"discounted_returns({show(rewards)}, 1.0)",
+        rtol=1e-4,
+        atol=1e-3,
+    )
 
 
 @given(rewards=rewards_lists, gamma=gammas)
 def test_returns_satisfy_the_bellman_recursion(impl, rewards, gamma):
     out = impl.discounted_returns(rewards, gamma)
-    expect_array(out, returns_by_hand(rewards, gamma), f"discounted_returns({show(rewards)}, {gamma:.4g})", rtol=1e-4, atol=1e-3)
+    expect_array(
+        out,
+        returns_by_hand(rewards, gamma),
+        f"discounted_returns({show(rewards)}, {gamma:.4g})",
+        rtol=1e-4,
+        atol=1e-3,
+    )
 
 
 @given(x=st.lists(st.floats(-100, 100, allow_nan=False, width=32), min_size=2, max_size=40))
@@ -134,7 +174,13 @@ def test_matches_the_reference_on_random_episodes(impl, ref):
         call = f"discounted_returns(<{t} random rewards>, {gamma:.3f})"
         exp = ref.discounted_returns(rewards, gamma)
         got = expect_array(impl.discounted_returns(rewards, gamma), exp, call, rtol=1e-4, atol=1e-4)
-        expect_array(impl.normalize(torch.from_numpy(got.astype(np.float32))), ref.normalize(torch.from_numpy(got.astype(np.float32))), f"normalize(<{t} returns>)", rtol=1e-3, atol=1e-4)
+        expect_array(
+            impl.normalize(torch.from_numpy(got.astype(np.float32))),
+            ref.normalize(torch.from_numpy(got.astype(np.float32))),
+            f"normalize(<{t} returns>)",
+            rtol=1e-3,
+            atol=1e-4,
+        )
 
 
 # -- complexity --------------------------------------------------------------------------------

@@ -77,7 +77,9 @@ def decode(value: object, handles: Handles, depth: int = 0) -> object:
     if "$tuple" in value:
         return tuple(decode(v, handles, depth + 1) for v in value["$tuple"])
     if "$dict" in value:
-        return {decode(k, handles, depth + 1): decode(v, handles, depth + 1) for k, v in value["$dict"]}
+        return {
+            decode(k, handles, depth + 1): decode(v, handles, depth + 1) for k, v in value["$dict"]
+        }
     if "$float" in value:
         return float(value["$float"])
     if "$handle" in value:
@@ -102,7 +104,12 @@ def encode(obj: object, handles: Handles, depth: int = 0) -> object:
         items = [encode(v, handles, depth + 1) for v in obj]
         return items if t is list else {"$tuple": items}
     if t is dict:
-        return {"$dict": [[encode(k, handles, depth + 1), encode(v, handles, depth + 1)] for k, v in obj.items()]}
+        return {
+            "$dict": [
+                [encode(k, handles, depth + 1), encode(v, handles, depth + 1)]
+                for k, v in obj.items()
+            ]
+        }
     torch = _torch()
     if torch is not None and (t is torch.Tensor or t is torch.nn.Parameter):
         return _encode_tensor(obj, torch)
@@ -111,8 +118,15 @@ def encode(obj: object, handles: Handles, depth: int = 0) -> object:
         if t is np.ndarray:
             return _encode_ndarray(obj, np, "numpy", False)
         if isinstance(obj, np.generic) and t in (
-            np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
-            np.float16, np.float32, np.float64,
+            np.bool_,
+            np.int8,
+            np.int16,
+            np.int32,
+            np.int64,
+            np.uint8,
+            np.float16,
+            np.float32,
+            np.float64,
         ):
             return _encode_ndarray(np.asarray(obj), np, "npscalar", False)
     return handles.add(obj)
@@ -135,4 +149,3 @@ def _encode_tensor(t, torch) -> dict:
         raise EncodeError(f"returned a tensor of dtype {t.dtype}, which is not supported")
     arr = t.detach().resolve_conj().resolve_neg().contiguous().numpy()
     return _encode_ndarray(arr, _np(), "torch", bool(t.requires_grad))
-

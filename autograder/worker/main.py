@@ -46,13 +46,17 @@ class Worker:
             fn = obj if req["name"] == "__call__" else getattr(obj, req["name"])
             return self.invoke(fn, req)
         if op == "getattr":
-            target = self.handles.get(req["handle"]) if "handle" in req else self.module(req["module"])
+            target = (
+                self.handles.get(req["handle"]) if "handle" in req else self.module(req["module"])
+            )
             return getattr(target, req["name"])
         if op == "probe":
             args, kwargs = self.arguments(req)
             probe = probes.PROBES[req["name"]]
             if "target" in req:  # probes that wrap a call of the student's code
-                options = {k: codec.decode(v, self.handles) for k, v in req.get("options", {}).items()}
+                options = {
+                    k: codec.decode(v, self.handles) for k, v in req.get("options", {}).items()
+                }
                 return probe(self.target(req["target"]), args, kwargs, **options)
             return probe(*args, **kwargs)
         if op == "release":
@@ -101,7 +105,8 @@ class Worker:
         shown = [
             f
             for f in frames
-            if os.path.isabs(f.filename) and os.path.realpath(f.filename).startswith(self.submission + os.sep)
+            if os.path.isabs(f.filename)
+            and os.path.realpath(f.filename).startswith(self.submission + os.sep)
         ]
         return {
             "id": req.get("id"),

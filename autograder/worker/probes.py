@@ -27,7 +27,9 @@ def grad(call, args: list, kwargs: dict, grad_output=None) -> dict:
         ``{"out": output, "grads": [grad or None per leaf], "graph": bool}``.
     """
     torch = _torch()
-    leaves = [x for x in _flatten([args, kwargs]) if isinstance(x, torch.Tensor) and x.requires_grad]
+    leaves = [
+        x for x in _flatten([args, kwargs]) if isinstance(x, torch.Tensor) and x.requires_grad
+    ]
     out = call(*args, **kwargs)
     if type(out) is not torch.Tensor:
         raise TypeError(f"expected a torch.Tensor to differentiate, got {type(out).__name__}")
