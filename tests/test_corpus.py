@@ -68,7 +68,10 @@ def _selected(session: pytest.Session) -> list[Entry]:
 @pytest.fixture(scope="module")
 def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """Grades the selected entries, batched, in parallel; ``graded.result(entry)`` waits."""
-    batches = plan_batches(_selected(request.session))
+    selected = _selected(request.session)
+    order = {e.id: i for i, e in enumerate(selected)}
+    # graded in the order the tests ask for them, so the first verdicts come early
+    batches = sorted(plan_batches(selected), key=lambda b: min(order[e.id] for e in b))
     with BatchGrader(batches, tmp_path_factory.mktemp("corpus"), jobs=default_jobs()) as grader:
         yield grader
 

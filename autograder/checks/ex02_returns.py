@@ -190,23 +190,23 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-MAX_RATIO = 150  # measured here: a Python loop over tensor elements ~50x, insert(0, G) ~285x
+MAX_RATIO = 100  # measured at T = 200,000: a loop over tensor elements ~50x, insert(0, G) ~285x
 
 
-def test_discounted_returns_is_linear_time_at_t_200000(impl, ref):
-    """O(T) is required: time at T = 200,000 against the reference (channel cost removed).
+def test_discounted_returns_is_linear_time_at_t_300000(impl, ref):
+    """O(T) is required: time at T = 300,000 against the reference (channel cost removed).
 
     The criterion is an absolute cap on the ratio to the reference, measured in the
     grader: a slow but linear loop over tensor elements stays near 50x, the lesson's
-    ``returns.insert(0, G)`` is near 300x. (A growth-rate test could be gamed by
+    ``returns.insert(0, G)`` is several hundred times slower and grows with T. (A growth-rate test could be gamed by
     padding the smaller call; a cap on the large call cannot be padded down.) A
     result over the cap is measured once more before it counts.
     """
-    big = [0.5] * 200_000
+    big = [0.5] * 300_000
     slow = impl.using(timeout=60)
-    call = "discounted_returns(<200,000 rewards>, 0.99)"
+    call = "discounted_returns(<300,000 rewards>, 0.99)"
     channel = min(_timed(lambda: impl.probe("echo", big)) for _ in range(2))
-    t_ref = max(min(_timed(lambda: ref.discounted_returns(big, 0.99)) for _ in range(3)), 1e-3)
+    t_ref = max(min(_timed(lambda: ref.discounted_returns(big, 0.99)) for _ in range(5)), 1e-3)
     out: list = []
     t_big = max(_timed(lambda: out.append(slow.discounted_returns(big, 0.99))) - channel, 1e-4)
     expect_array(out[0], ref.discounted_returns(big, 0.99), call, rtol=1e-4, atol=1e-3)
