@@ -35,7 +35,9 @@ def _cmd_grade(ns: argparse.Namespace) -> int:
         rubric = Rubric.load()
         for name in ns.only or []:
             if name not in rubric.exercises:
-                raise CliError(f"--only {name}: unknown exercise (known: {', '.join(rubric.exercises)})")
+                raise CliError(
+                    f"--only {name}: unknown exercise (known: {', '.join(rubric.exercises)})"
+                )
         run = grade_authoritative(path, ns)
     except CliError:
         raise
@@ -103,7 +105,9 @@ def _cmd_build_course(ns: argparse.Namespace) -> int:
     if ns.check:
         stale = stale_files()
         if stale:
-            raise CliError(f"course/ is stale ({', '.join(stale)}); run: python -m autograder build-course")
+            raise CliError(
+                f"course/ is stale ({', '.join(stale)}); run: python -m autograder build-course"
+            )
         print("course/ is up to date")
         return 0
     for name in write_course():
@@ -123,13 +127,22 @@ def _cmd_experiments(ns: argparse.Namespace) -> int:
             start = time.perf_counter()
             data = X.write_bands(jobs=jobs, progress=not ns.no_progress)
             for var, band in data["answers"].items():
-                print(f"{var:<22} band {band['band']}  (reference mean {band['mean']} ± {band['std']}, "
-                      f"min {band['min']}, max {band['max']}, {len(data['seeds'])} seeds)")
+                print(
+                    f"{var:<22} band {band['band']}  (reference mean {band['mean']} ± {band['std']}, "
+                    f"min {band['min']}, max {band['max']}, {len(data['seeds'])} seeds)"
+                )
             print(f"wrote {X.BANDS_PATH} in {time.perf_counter() - start:.1f} s")
             return 0
         seeds = ns.seeds if ns.seed_list is None else ns.seed_list
-        X.main(Path(ns.impl_dir), Path(ns.out), seeds=seeds, names=ns.only, jobs=jobs, plots=not ns.no_plots,
-               progress=not ns.no_progress)
+        X.main(
+            Path(ns.impl_dir),
+            Path(ns.out),
+            seeds=seeds,
+            names=ns.only,
+            jobs=jobs,
+            plots=not ns.no_plots,
+            progress=not ns.no_progress,
+        )
     except (X.ExperimentError, ValueError) as exc:
         raise CliError(str(exc).splitlines()[0] if ns.write_bands else str(exc)) from None
     return 0
@@ -309,7 +322,9 @@ def _cmd_gradescope_zip(ns: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade a folder laid out like course/")
     g.add_argument("path", help="the student's folder (e.g. course/ or an unzipped submission)")
@@ -321,25 +336,58 @@ def build_parser() -> argparse.ArgumentParser:
         default="table",
         help="terminal output: per-check table (default), totals only, results.json, or 'Points X/Y'",
     )
-    g.add_argument("--summary", dest="format", action="store_const", const="summary", help="same as --format summary")
+    g.add_argument(
+        "--summary",
+        dest="format",
+        action="store_const",
+        const="summary",
+        help="same as --format summary",
+    )
     sb = g.add_mutually_exclusive_group()
-    sb.add_argument("--require-sandbox", action="store_true", help="refuse to grade without the bubblewrap sandbox")
-    sb.add_argument("--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)")
-    g.add_argument("--seed", type=int, help="seed for hidden checks (default: a fresh secret seed per run)")
+    sb.add_argument(
+        "--require-sandbox",
+        action="store_true",
+        help="refuse to grade without the bubblewrap sandbox",
+    )
+    sb.add_argument(
+        "--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)"
+    )
+    g.add_argument(
+        "--seed", type=int, help="seed for hidden checks (default: a fresh secret seed per run)"
+    )
     g.set_defaults(func=_cmd_grade)
     b = sub.add_parser("build-course", help="regenerate course/ from solutions/")
-    b.add_argument("--check", action="store_true", help="fail if course/ is stale instead of writing")
+    b.add_argument(
+        "--check", action="store_true", help="fail if course/ is stale instead of writing"
+    )
     b.set_defaults(func=_cmd_build_course)
-    x = sub.add_parser("experiments", help="run the lesson's REINFORCE experiments with your train_bandit")
-    x.add_argument("--impl-dir", default="course", help="your folder laid out like course/ (default: course)")
-    x.add_argument("--out", default="experiments", help="where the PNG plots go (default: experiments)")
+    x = sub.add_parser(
+        "experiments", help="run the lesson's REINFORCE experiments with your train_bandit"
+    )
+    x.add_argument(
+        "--impl-dir", default="course", help="your folder laid out like course/ (default: course)"
+    )
+    x.add_argument(
+        "--out", default="experiments", help="where the PNG plots go (default: experiments)"
+    )
     x.add_argument("--seeds", type=int, default=5, help="run seeds 0..N-1 (default: 5)")
-    x.add_argument("--seed-list", type=int, nargs="+", metavar="SEED", help="run exactly these seeds")
-    x.add_argument("--only", nargs="+", choices=["target", "lr", "wrong_reward"], help="run only these experiments")
-    x.add_argument("--jobs", type=int, help="worker processes at once (default: 2, or 1 on one core)")
+    x.add_argument(
+        "--seed-list", type=int, nargs="+", metavar="SEED", help="run exactly these seeds"
+    )
+    x.add_argument(
+        "--only",
+        nargs="+",
+        choices=["target", "lr", "wrong_reward"],
+        help="run only these experiments",
+    )
+    x.add_argument(
+        "--jobs", type=int, help="worker processes at once (default: 2, or 1 on one core)"
+    )
     x.add_argument("--no-plots", action="store_true", help="print the summary only")
     x.add_argument("--no-progress", action="store_true", help="no progress bar")
-    x.add_argument("--write-bands", action="store_true", help=argparse.SUPPRESS)  # instructors: needs solutions/
+    x.add_argument(
+        "--write-bands", action="store_true", help=argparse.SUPPRESS
+    )  # instructors: needs solutions/
     x.set_defaults(func=_cmd_experiments)
     gb = sub.add_parser(
         "grade-batch",
