@@ -126,8 +126,9 @@ class SandboxLauncher:
         real = Path(os.path.realpath(sys.executable))
         if not any(real.is_relative_to(r) for r in runtime):
             runtime.add(real.parent.parent)
+        # /usr is bound anyway; everything else is bound too, also under /tmp (binds follow the tmpfs)
         self.runtime = sorted(
-            {r for r in runtime if not str(r).startswith(("/usr/", "/tmp"))} - {Path("/usr")}
+            {r for r in runtime if not str(r).startswith("/usr/")} - {Path("/usr")}
         )
 
     def claim(self) -> tuple[int, int] | None:
