@@ -21,6 +21,7 @@ import functools
 import itertools
 import multiprocessing
 import os
+import random
 import re
 import shutil
 from dataclasses import dataclass
@@ -192,15 +193,19 @@ def build_submission(batch: Entry | list[Entry], dest: Path) -> Path:
     return dest
 
 
-def grade_batch(batch: list[Entry], dest: Path) -> RunResult:
+def grade_batch(batch: list[Entry], dest: Path, seed: int | None = None) -> RunResult:
     """Build the submission for ``batch`` and grade every exercise graded for its entries.
 
-    The grader runs pytest in this process and loads its own hypothesis profile; the
-    profile that was active before is restored afterwards so other tests are unaffected.
-    Workers get generous time limits (:data:`CORPUS_LIMITS`): no corpus entry is meant to
-    be caught by a timeout, and the verdicts must not depend on how busy the machine is.
-    Runs in a pool process too (:class:`BatchGrader`), so it takes and returns plain data.
+    The grader runs pytest in this process and loads its own hypothesis profile (and, with
+    ``seed``, forces hypothesis's seed); both are restored afterwards so other tests are
+    unaffected. ``seed`` is the grader's run seed (``--seed``): the same seed draws the same
+    examples, so a failure can be replayed. Workers get generous time limits
+    (:data:`CORPUS_LIMITS`): no corpus entry is meant to be caught by a timeout, and the
+    verdicts must not depend on how busy the machine is. Runs in a pool process too
+    (:class:`BatchGrader`), so it takes and returns plain data.
     """
+    from hypothesis import core
+
     from autograder.grading import grade
 
     for a, b in itertools.combinations(batch, 2):
@@ -208,16 +213,24 @@ def grade_batch(batch: list[Entry], dest: Path) -> RunResult:
             raise ValueError(f"{a.id} and {b.id} cannot be graded in one submission")
     exercises = sorted({name for entry in batch for name in graded_for(entry)})
     build_submission(batch, dest)
-    profile = settings.get_current_profile_name()
+    profile, forced = settings.get_current_profile_name(), core.global_force_seed
     try:
-        return grade(dest, exercises=exercises, limits=CORPUS_LIMITS)
+        return grade(dest, exercises=exercises, limits=CORPUS_LIMITS, seed=seed)
     finally:
         settings.load_profile(profile)
+        core.global_force_seed = forced
 
 
-def grade_entry(entry: Entry, dest: Path) -> tuple[list[str], RunResult]:
+def grade_entry(entry: Entry, dest: Path, seed: int | None = None) -> tuple[list[str], RunResult]:
     """Grade ``entry`` alone. Returns ``(graded exercise names, run result)``."""
-    return graded_for(entry), grade_batch([entry], dest)
+    return graded_for(entry), grade_batch([entry], dest, seed)
+
+
+def corpus_seed() -> int:
+    """The run seed: ``$CORPUS_SEED``, else a fresh random one (real grading's seed is too)."""
+    if os.environ.get("CORPUS_SEED"):
+        return int(os.environ["CORPUS_SEED"])
+    return random.SystemRandom().randrange(2**31)
 
 
 def default_jobs() -> int:
@@ -236,10 +249,13 @@ class BatchGrader:
     here, on first demand. Use as a context manager: leaving it cancels what has not started.
     """
 
-    def __init__(self, batches: list[list[Entry]], workdir: Path, jobs: int = 1) -> None:
+    def __init__(
+        self, batches: list[list[Entry]], workdir: Path, jobs: int = 1, seed: int | None = None
+    ) -> None:
         self.batches = batches
         self.workdir = workdir
         self.jobs = jobs
+        self.seed = seed
         self.where = {entry.id: i for i, batch in enumerate(batches) for entry in batch}
         self.done: dict[int, RunResult] = {}
         self.futures: dict[int, concurrent.futures.Future] = {}
@@ -251,7 +267,7 @@ class BatchGrader:
                 min(self.jobs, len(self.batches)), mp_context=multiprocessing.get_context("spawn")
             )
             for i, batch in enumerate(self.batches):
-                self.futures[i] = self.pool.submit(grade_batch, batch, self._dest(i))
+                self.futures[i] = self.pool.submit(grade_batch, batch, self._dest(i), self.seed)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -268,7 +284,7 @@ class BatchGrader:
             if i in self.futures:
                 self.done[i] = self.futures[i].result()
             else:
-                self.done[i] = grade_batch(self.batches[i], self._dest(i))
+                self.done[i] = grade_batch(self.batches[i], self._dest(i), self.seed)
         return graded_for(entry), self.done[i]
 
     def batch_of(self, entry: Entry) -> list[Entry]:

@@ -15,6 +15,9 @@ graded worker of one loads the other's module) share one submission and one ``gr
 call (``corpus_support.plan_batches``): each is judged on its own graded exercises only,
 exactly as if it were alone. The batches are graded in parallel processes
 (``$CORPUS_JOBS``, default one per CPU, at most 4) while the tests read their results.
+
+Like real grading, every run draws fresh examples: the grader's run seed is random unless
+``$CORPUS_SEED`` is set, and a failure names the seed that replays it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from corpus_support import (
     BatchGrader,
     Entry,
     compatible,
+    corpus_seed,
     default_jobs,
     dependents,
     entries,
@@ -42,8 +46,6 @@ CHAFF = entries("chaff")
 WHEAT = entries("wheat")
 MIN_CHAFF, MIN_WHEAT = 4, 2
 PREFIX = {"chaff": "Bug:", "wheat": "Alternative:"}
-
-
 GRADING_TESTS = (
     "test_chaff_loses_points_on_its_own_exercise_and_nowhere_else",
     "test_wheat_scores_full_marks",
@@ -72,13 +74,16 @@ def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     order = {e.id: i for i, e in enumerate(selected)}
     # graded in the order the tests ask for them, so the first verdicts come early
     batches = sorted(plan_batches(selected), key=lambda b: min(order[e.id] for e in b))
-    with BatchGrader(batches, tmp_path_factory.mktemp("corpus"), jobs=default_jobs()) as grader:
+    workdir, seed = tmp_path_factory.mktemp("corpus"), corpus_seed()
+    with BatchGrader(batches, workdir, jobs=default_jobs(), seed=seed) as grader:
         yield grader
 
 
 def _batch_note(grader: BatchGrader, entry: Entry) -> str:
+    """How the entry was graded: with which other entries, and the seed to replay it."""
     others = [e.id for e in grader.batch_of(entry) if e is not entry]
-    return f"\n(graded in one submission with {', '.join(others)})" if others else ""
+    note = f"\n(graded in one submission with {', '.join(others)})" if others else ""
+    return note + f"\n(run seed {grader.seed}: CORPUS_SEED={grader.seed} draws the same examples)"
 
 
 def test_every_exercise_has_enough_chaff_and_wheat():
