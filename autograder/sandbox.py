@@ -121,15 +121,7 @@ class SandboxLauncher:
         self.ids = ensure_sandbox_user() if self.is_root else None
         if self.is_root and self.ids is None:
             raise RuntimeError(f"cannot create the sandbox user {SANDBOX_USER!r}")
-        self.python = Path(sys.executable).absolute()
-        runtime = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-        real = Path(os.path.realpath(sys.executable))
-        if not any(real.is_relative_to(r) for r in runtime):
-            runtime.add(real.parent.parent)
-        # /usr is bound anyway; everything else is bound too, also under /tmp (binds follow the tmpfs)
-        self.runtime = sorted(
-            {r for r in runtime if not str(r).startswith("/usr/")} - {Path("/usr")}
-        )
+        self.python, self.runtime = runtime_binds()
 
     def claim(self) -> tuple[int, int] | None:
         """Reserve a uid of the pool for one worker (an flock held until :meth:`release`).
@@ -158,7 +150,7 @@ class SandboxLauncher:
             os.close(slot[1])
 
     def command(self, submission: Path, fds: tuple[int, int], slot=None) -> list[str]:
-        binds = [str(r) for r in self.runtime]
+        binds = [dst for _, dst in self.runtime]
         cmd = [
             *self.limits.prlimit_args(),
             self.bwrap or "bwrap",
@@ -191,8 +183,8 @@ class SandboxLauncher:
             "/bin",
             *_mkdirs(binds),
         ]
-        for b in binds:
-            cmd += ["--ro-bind", b, b]
+        for src, dst in self.runtime:
+            cmd += ["--ro-bind", src, dst]
         if os.path.exists("/etc/ld.so.cache"):
             cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
         cmd += [
@@ -237,6 +229,37 @@ class SandboxLauncher:
     def prepare(self, submission: Path) -> Path:
         """A private, read-only-for-the-sandbox snapshot of the submission's files."""
         return snapshot(submission)
+
+
+VENV_MOUNT = "/venv"
+
+
+def runtime_binds() -> tuple[str, list[tuple[str, str]]]:
+    """The interpreter to start inside the sandbox and the runtime dirs to bind read-only.
+
+    A virtual environment is bound at ``/venv`` (its python found through the unresolved
+    ``bin/python`` link, so ``pyvenv.cfg`` still applies): the venv usually lives inside the
+    course checkout, and binding it at its own path would reveal that path. The base
+    interpreter's prefix is bound where it is; ``/usr`` is bound anyway.
+
+    Returns:
+        ``(python, [(host_dir, sandbox_dir), ...])``.
+    """
+    exe = Path(sys.executable).absolute()
+    prefix = Path(sys.prefix).absolute()
+    base = {Path(sys.base_prefix).resolve()}
+    real = Path(os.path.realpath(sys.executable))
+    if not any(real.is_relative_to(b) for b in base):
+        base.add(real.parent.parent)
+    binds = {str(b): str(b) for b in base if b != Path("/usr") and not str(b).startswith("/usr/")}
+    python = str(exe)
+    if sys.prefix != sys.base_prefix and exe.is_relative_to(prefix):
+        binds[str(prefix.resolve())] = VENV_MOUNT
+        python = str(PurePosixPath(VENV_MOUNT) / exe.relative_to(prefix))
+    elif sys.prefix != sys.base_prefix:
+        resolved = str(prefix.resolve())
+        binds[resolved] = resolved
+    return python, sorted(binds.items(), key=lambda kv: kv[1])
 
 
 def sandbox_env() -> dict[str, str]:

@@ -264,6 +264,7 @@ def test_only_the_runtime_the_worker_code_and_the_submission_are_visible(box):
     }
     for secret in (
         REPO,
+        Path(sys.prefix),
         REPO / "solutions",
         REPO / "autograder",
         REPO / "autograder" / "checks",
@@ -288,7 +289,8 @@ def test_tmp_is_private_and_writable_and_the_rest_is_read_only(box):
     assert impl.identity()["env"]["HOME"] == "/tmp"
     assert impl.write(f"/submission/{name}") == "EROFS"
     assert impl.write(f"/rt/{name}") == "EROFS"
-    assert impl.write(f"{sys.prefix}/{name}") in ("EROFS", "EACCES")
+    assert impl.write(f"/venv/{name}") in ("EROFS", "EACCES", "ENOENT")
+    assert impl.write(f"{sys.prefix}/{name}") in ("EROFS", "EACCES", "ENOENT")
     assert impl.write(f"/{name}") in ("EROFS", "EACCES")
     assert impl.write(f"{REPO}/{name}") in ("ENOENT", "EACCES", "EROFS")
     assert not list(REPO.glob("rl4llm-sandbox-probe-*")) and not list(
