@@ -16,8 +16,9 @@ call (``corpus_support.plan_batches``): each is judged on its own graded exercis
 exactly as if it were alone. The batches are graded in parallel processes
 (``$CORPUS_JOBS``, default one per CPU, at most 4) while the tests read their results.
 
-Like real grading, every run draws fresh examples: the grader's run seed is random unless
-``$CORPUS_SEED`` is set, and a failure names the seed that replays it.
+The grader's run seed is fixed by default (CI verdicts replay exactly); ``CORPUS_SEED=N``
+picks another and ``CORPUS_SEED=random`` draws a fresh one as real grading does. A failure
+names the seed that replays it.
 """
 
 from __future__ import annotations
