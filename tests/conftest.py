@@ -2,11 +2,14 @@
 
 Each test file goes to one xdist worker as a whole (its module and session fixtures, such as
 the corpus and exploit gradings, run once), and the files are handed out longest first so
-that no long file is left to run alone at the end. Without ``-n`` nothing changes.
+that no long file is left to run alone at the end. ``-n auto`` counts the CPUs this process
+may use (affinity and a cgroup ``cpu.max`` quota, as in a container) rather than the host's.
+Without ``-n`` nothing changes.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -44,3 +47,23 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     config.option.loadscopereorder = False
     return LoadFileScheduling(config, log)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may really use: its affinity, capped by a cgroup v2 ``cpu.max`` quota."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: one worker per usable CPU, at most 8 (the long files grade in parallel inside)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return min(8, usable_cpus())
