@@ -321,6 +321,22 @@ def _cmd_gradescope_zip(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _add_sandbox_and_seed(parser: argparse.ArgumentParser) -> None:
+    """``--require-sandbox | --no-sandbox`` and ``--seed``, as grade and nbgrader-regrade take them."""
+    sandbox = parser.add_mutually_exclusive_group()
+    sandbox.add_argument(
+        "--require-sandbox",
+        action="store_true",
+        help="refuse to grade without the bubblewrap sandbox",
+    )
+    sandbox.add_argument(
+        "--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)"
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed for hidden checks (default: a fresh secret seed per run)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder", description=__doc__.split("\n")[0]
@@ -343,18 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         const="summary",
         help="same as --format summary",
     )
-    sb = g.add_mutually_exclusive_group()
-    sb.add_argument(
-        "--require-sandbox",
-        action="store_true",
-        help="refuse to grade without the bubblewrap sandbox",
-    )
-    sb.add_argument(
-        "--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)"
-    )
-    g.add_argument(
-        "--seed", type=int, help="seed for hidden checks (default: a fresh secret seed per run)"
-    )
+    _add_sandbox_and_seed(g)
     g.set_defaults(func=_cmd_grade)
     b = sub.add_parser("build-course", help="regenerate course/ from solutions/")
     b.add_argument(
@@ -452,18 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     nr.add_argument("--assignment", help="only this assignment (default: all)")
     nr.add_argument("--student", nargs="+", help="only these students (default: all)")
-    nsb = nr.add_mutually_exclusive_group()
-    nsb.add_argument(
-        "--require-sandbox",
-        action="store_true",
-        help="refuse to grade without the bubblewrap sandbox",
-    )
-    nsb.add_argument(
-        "--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)"
-    )
-    nr.add_argument(
-        "--seed", type=int, help="seed for hidden checks (default: a fresh secret seed per run)"
-    )
+    _add_sandbox_and_seed(nr)
     nr.add_argument(
         "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)"
     )
