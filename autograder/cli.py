@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.rubric import Rubric, RubricError
+from autograder.grading.rubric import Rubric, RubricError
 
 
 class CliError(Exception):
@@ -24,7 +24,7 @@ class CliError(Exception):
 
 
 def _cmd_grade(ns: argparse.Namespace) -> int:
-    from autograder.report import failure_results, write_json_atomic
+    from autograder.grading.report import failure_results, write_json_atomic
 
     path = Path(ns.path)
     try:
@@ -47,7 +47,7 @@ def _cmd_grade(ns: argparse.Namespace) -> int:
         raise CliError(f"grading failed: {type(exc).__name__}: {exc}") from None
     print_run(run, ns.format)
     if ns.json:
-        from autograder.report import gradescope
+        from autograder.grading.report import gradescope
 
         write_json_atomic(Path(ns.json), gradescope(run))
         if ns.format != "json":
@@ -59,9 +59,9 @@ def grade_authoritative(path: Path, ns: argparse.Namespace):
     """Grade with the sandbox (or loudly without), a secret seed, the chosen exercises."""
     import secrets
 
-    from autograder.grading import grade
-    from autograder.impl import PlainLauncher
-    from autograder.sandbox import UNSANDBOXED, choose_launcher
+    from autograder.grading.run import grade
+    from autograder.seam.proxy import PlainLauncher
+    from autograder.seam.sandbox import UNSANDBOXED, choose_launcher
 
     if ns.no_sandbox:
         launcher, note = PlainLauncher(), f"{UNSANDBOXED} (--no-sandbox)"
@@ -70,7 +70,7 @@ def grade_authoritative(path: Path, ns: argparse.Namespace):
             launcher, note = choose_launcher(require_sandbox=ns.require_sandbox)
         except RuntimeError as exc:
             if ns.json:  # results.json is always written, also when grading is refused
-                from autograder.report import failure_results, write_json_atomic
+                from autograder.grading.report import failure_results, write_json_atomic
 
                 write_json_atomic(Path(ns.json), failure_results(str(exc)))
             raise CliError(str(exc)) from None
@@ -87,7 +87,7 @@ def grade_authoritative(path: Path, ns: argparse.Namespace):
 def print_run(run, fmt: str) -> None:
     import json
 
-    from autograder.report import classroom_line, gradescope, render_table
+    from autograder.grading.report import classroom_line, gradescope, render_table
 
     if fmt == "json":
         print(json.dumps(gradescope(run), indent=2))
@@ -151,7 +151,7 @@ def _cmd_experiments(ns: argparse.Namespace) -> int:
 def _cmd_grade_batch(ns: argparse.Namespace) -> int:
     import signal
 
-    from autograder.batch import Batch, lock_out_dir
+    from autograder.grading.batch import Batch, lock_out_dir
 
     src, out = Path(ns.dir), Path(ns.out)
     if not src.is_dir():
@@ -168,7 +168,7 @@ def _cmd_grade_batch(ns: argparse.Namespace) -> int:
         raise CliError("--timeout must be positive")
     sandbox = "require" if ns.require_sandbox else "none" if ns.no_sandbox else "auto"
     if sandbox != "none":
-        from autograder.sandbox import UNSANDBOXED, bwrap_works
+        from autograder.seam.sandbox import UNSANDBOXED, bwrap_works
 
         ok, why = bwrap_works()
         if not ok and sandbox == "require":
@@ -258,11 +258,11 @@ def _cmd_nbgrader_init(ns: argparse.Namespace) -> int:
 
 
 def _cmd_nbgrader_regrade(ns: argparse.Namespace) -> int:
-    from autograder.nbgrader_regrade import RegradeError, regrade, write_reports
+    from autograder.grading.nbgrader_regrade import RegradeError, regrade, write_reports
 
     course = Path(ns.course_dir)
     if ns.require_sandbox:
-        from autograder.sandbox import bwrap_works
+        from autograder.seam.sandbox import bwrap_works
 
         ok, why = bwrap_works()
         if not ok:
@@ -400,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade every entry of DIR (a folder, .zip or .ipynb laid out like course/) in its own "
         "`grade` process with one secret seed; write OUT/<id>/results.json, OUT/<id>/output.txt, "
         "OUT/scores.csv and OUT/batch.log. Rerunning resumes. Rules for zips and notebooks: "
-        "see autograder/submission.py.",
+        "see autograder/ingest/submission.py.",
     )
     gb.add_argument("dir", help="folder whose entries are the submissions")
     gb.add_argument("--out", required=True, help="output folder (created; rerun to resume)")

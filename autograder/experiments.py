@@ -305,7 +305,7 @@ class WorkerRunner:
     """
 
     def __init__(self, impl_dir: Path, jobs: int = 1) -> None:
-        from autograder.impl import Impl
+        from autograder.seam.proxy import Impl
 
         self.impl_dir = Path(impl_dir)
         self.jobs = max(1, int(jobs))
@@ -318,7 +318,7 @@ class WorkerRunner:
             self.pool.put(impl)
 
     def __call__(self, kwargs: dict) -> list[float]:
-        from autograder.errors import Problem
+        from autograder.seam.errors import Problem
 
         impl = self.pool.get()
         try:

@@ -208,7 +208,7 @@ def notebook_code(nb) -> Extracted:
 
 def module_names() -> list[str]:
     """Every module name the course's checks import: the exercises of the rubric."""
-    from autograder.rubric import Rubric
+    from autograder.grading.rubric import Rubric
 
     return list(Rubric.load().exercises)
 
@@ -351,7 +351,7 @@ def check(exercise: str, check_id: str) -> None:
 
 def _reference_available() -> bool:
     try:
-        from autograder.reference import available
+        from autograder.grading.reference import available
     except ImportError:
         return False
     return available()
@@ -363,7 +363,7 @@ def results_for(run, instructor: bool = False) -> dict:
     Each check has ``passed``, ``verdict``, ``hidden``, ``points`` and ``message`` (what a
     student may see; with ``instructor`` the full output, hidden checks included).
     """
-    from autograder.report import student_output
+    from autograder.grading.report import student_output
 
     out: dict = {"exercises": {}, "problems": {}, "sandbox": run.sandbox, "seed": run.seed}
     out["notes"] = list(run.notes)
@@ -396,9 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
-    from autograder.grading import grade
-    from autograder.impl import PlainLauncher
-    from autograder.sandbox import UNSANDBOXED, choose_launcher
+    from autograder.grading.run import grade
+    from autograder.seam.proxy import PlainLauncher
+    from autograder.seam.sandbox import UNSANDBOXED, choose_launcher
 
     note = ""
     if ns.sandbox == "off":

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def exercises(only: list[str] | None) -> list[str]:
     """The rubric's exercises (or ``only``), in rubric order."""
-    from autograder.rubric import Rubric
+    from autograder.grading.rubric import Rubric
 
     names = list(Rubric.load().exercises)
     return [n for n in names if n in only] if only else names

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.checks.ex09_verifiers import MATH_CASES  # noqa: E402
-from autograder.reference import reference  # noqa: E402
+from autograder.grading.reference import reference  # noqa: E402
 
 # (completion, gold, what it probes): outside the graded table, where the two disagree by design
 EXTRA_PROBES: list[tuple[str, str, str]] = [

@@ -30,9 +30,9 @@ from pathlib import Path
 from hypothesis import settings
 
 from autograder import REPO_ROOT
-from autograder.impl import Limits
-from autograder.results import ExerciseResult, RunResult
-from autograder.rubric import Rubric
+from autograder.grading.results import ExerciseResult, RunResult
+from autograder.grading.rubric import Rubric
+from autograder.seam.proxy import Limits
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
@@ -206,7 +206,7 @@ def grade_batch(batch: list[Entry], dest: Path, seed: int | None = None) -> RunR
     """
     from hypothesis import core
 
-    from autograder.grading import grade
+    from autograder.grading.run import grade
 
     for a, b in itertools.combinations(batch, 2):
         if not compatible(a, b):

@@ -21,9 +21,8 @@ from pathlib import Path
 import pytest
 
 from autograder import REPO_ROOT
-from autograder.batch import discover, last_error, needs_retry, problem_notes
-from autograder.sandbox import SANDBOX_USER, bwrap_works
-from autograder.submission import (
+from autograder.grading.batch import discover, last_error, needs_retry, problem_notes
+from autograder.ingest.submission import (
     MAX_FILES,
     SubmissionError,
     extract_zip,
@@ -32,6 +31,7 @@ from autograder.submission import (
     prepare,
     strip_magics,
 )
+from autograder.seam.sandbox import SANDBOX_USER, bwrap_works
 
 SOLUTIONS = REPO_ROOT / "solutions"
 COURSE = REPO_ROOT / "course"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.rubric import Rubric
+from autograder.grading.rubric import Rubric
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
@@ -236,7 +236,7 @@ GRADE_SCRIPT = textwrap.dedent(
     """\
     import json, sys
     from pathlib import Path
-    from autograder.grading import grade
+    from autograder.grading.run import grade
 
     exercises = json.loads(sys.argv[2]) or None
     run = grade(Path(sys.argv[1]), exercises=exercises)

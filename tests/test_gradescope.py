@@ -95,7 +95,7 @@ def test_the_zip_has_gradescopes_layout_and_everything_to_grade_offline(bundle):
     assert modes["setup.sh"] & stat.S_IXUSR and modes["run_autograder"] & stat.S_IXUSR
     for needed in (
         "package/pyproject.toml",
-        "package/autograder/grading.py",
+        "package/autograder/grading/run.py",
         "package/autograder/rubric.toml",
         "package/autograder/checks/ex02_returns.py",
         "package/solutions/ex02_returns.py",

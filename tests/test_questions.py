@@ -34,10 +34,10 @@ from autograder.experiments import (
     run_many,
     summary,
 )
-from autograder.reference import reference
-from autograder.report import gradescope, render_table
-from autograder.results import MANUAL, ON_SUBMISSION, CheckResult, ExerciseResult, RunResult
-from autograder.rubric import Rubric
+from autograder.grading.reference import reference
+from autograder.grading.report import gradescope, render_table
+from autograder.grading.results import MANUAL, ON_SUBMISSION, CheckResult, ExerciseResult, RunResult
+from autograder.grading.rubric import Rubric
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
@@ -62,8 +62,8 @@ GRADE_SCRIPT = textwrap.dedent(
     """\
     import json, sys
     from pathlib import Path
-    from autograder.grading import grade
-    from autograder.report import gradescope
+    from autograder.grading.run import grade
+    from autograder.grading.report import gradescope
 
     extra = json.loads(sys.argv[2])
     run = grade(Path(sys.argv[1]), exercises=["questions"], seed=1, extra_args=extra)

@@ -27,7 +27,7 @@ from autograder.build.release import (
     strip_checks,
     strip_rubric,
 )
-from autograder.rubric import Rubric
+from autograder.grading.rubric import Rubric
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
@@ -85,9 +85,9 @@ def test_the_release_has_the_template_repository_layout(release):
         ".gitignore",
         ".github/workflows/classroom.yml",
         "course/conftest.py",
-        "autograder/rubric.toml",
+        "autograder/grading/rubric.toml",
         "autograder/checks/pytest.ini",
-        "autograder/worker/main.py",
+        "autograder/seam/worker/main.py",
     ):
         assert (release / rel).is_file(), rel
     assert sorted(p.name for p in (release / "course").glob("ex*.py")) == sorted(
@@ -97,7 +97,7 @@ def test_the_release_has_the_template_repository_layout(release):
     for gone in (
         "solutions",
         "autograder/build",
-        "autograder/nbgrader_regrade.py",
+        "autograder/grading/nbgrader_regrade.py",
         "nbgrader",
         "autograder/data/nbgrader_config.py",
     ):

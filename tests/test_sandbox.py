@@ -1,8 +1,8 @@
-"""The sandbox itself (``autograder/sandbox.py``), probed from inside a real worker.
+"""The sandbox itself (``autograder/seam/sandbox.py``), probed from inside a real worker.
 
 A probe module is graded like a submission: it is snapshotted by
-:class:`~autograder.sandbox.SandboxLauncher`, imported by the real worker inside
-bubblewrap, and its functions are called through :class:`~autograder.impl.Impl`.
+:class:`~autograder.seam.sandbox.SandboxLauncher`, imported by the real worker inside
+bubblewrap, and its functions are called through :class:`~autograder.seam.proxy.Impl`.
 What they report about their surroundings is checked here. The fallback path
 (no bubblewrap: loud "UNSANDBOXED", or a refusal with ``--require-sandbox``) is
 tested by simulating a machine without ``bwrap``.
@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from autograder import sandbox
-from autograder.impl import Impl, PlainLauncher
-from autograder.sandbox import (
+from autograder.seam.proxy import Impl, PlainLauncher
+from autograder.seam.sandbox import (
     SANDBOX_USER,
     UNSANDBOXED,
     SandboxLauncher,

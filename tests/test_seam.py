@@ -1,4 +1,4 @@
-"""The seam: :class:`autograder.impl.Impl` against small student modules in a temp dir.
+"""The seam: :class:`autograder.seam.proxy.Impl` against small student modules in a temp dir.
 
 What crosses back is always built by the grader (plain values, :class:`Array`,
 :class:`Handle`); what goes wrong in the student's process becomes a verdict
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.errors import (
+from autograder.seam.errors import (
     ImportFailed,
     NotImplementedByStudent,
     StudentError,
@@ -26,8 +26,8 @@ from autograder.errors import (
     StudentTimeout,
     WorkerCrashed,
 )
-from autograder.impl import Impl, Limits
-from autograder.values import Array, Handle
+from autograder.seam.proxy import Impl, Limits
+from autograder.seam.values import Array, Handle
 
 CALL_TIMEOUT = 1.0
 SLACK = 4.0  # seconds allowed beyond the per-call timeout on a loaded machine (kill + reap)

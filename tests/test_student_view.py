@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.results import CheckResult
-from autograder.rubric import Rubric
+from autograder.grading.results import CheckResult
+from autograder.grading.rubric import Rubric
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "course"

@@ -54,7 +54,7 @@ fi
 /autograder/venv/bin/pip install -e /autograder/source/package
 # a dedicated unprivileged user for the sandboxed workers (the grader creates it if missing)
 id rl4llm-sbx >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin rl4llm-sbx
-/autograder/venv/bin/python -c "import autograder.grading; print('grader installed')"
+/autograder/venv/bin/python -c "import autograder.grading.run; print('grader installed')"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -134,7 +134,7 @@ def prepare_submission(submission: Path, work: Path) -> tuple[Path, list[str]]:
     they are; otherwise every notebook is turned into modules with
     :func:`notebook_modules`.
     """
-    from autograder import submission as sub
+    from autograder.ingest import submission as sub
 
     files = work / "files"
     entries = (
@@ -177,9 +177,9 @@ def notebook_modules(path: Path) -> dict[str, str]:
 
     import nbformat
 
-    from autograder import submission as sub
+    from autograder.grading.rubric import Rubric
+    from autograder.ingest import submission as sub
     from autograder.notebook import notebook_code
-    from autograder.rubric import Rubric
 
     nb = nbformat.read(str(path), as_version=4)
     code = notebook_code(nb).code
@@ -213,14 +213,14 @@ def run(root: Path) -> int:
     """Grade ``root/submission`` into ``root/results/results.json`` (always written)."""
     import secrets
 
-    from autograder.report import failure_results, gradescope, write_json_atomic
+    from autograder.grading.report import failure_results, gradescope, write_json_atomic
 
     results = root / "results" / "results.json"
     work = Path(tempfile.mkdtemp(prefix="rl4llm-gs-"))
     try:
         folder, notes = prepare_submission(root / "submission", work)
-        from autograder.grading import grade
-        from autograder.sandbox import choose_launcher
+        from autograder.grading.run import grade
+        from autograder.seam.sandbox import choose_launcher
 
         launcher, note = choose_launcher()
         seed = secrets.randbelow(2**32)

@@ -31,9 +31,9 @@ from pathlib import Path
 
 from autograder import REPO_ROOT
 from autograder.build.markers import find_regions
+from autograder.grading.plugin import CHECKS_DIR
+from autograder.grading.rubric import Rubric
 from autograder.notebook import GRADER_MARK
-from autograder.plugin import CHECKS_DIR
-from autograder.rubric import Rubric
 
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 NBGRADER_DIR = REPO_ROOT / "nbgrader"

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from autograder import PACKAGE_DIR, REPO_ROOT
 from autograder.build.notebooks import ASSIGNMENTS, SOURCE_DIR, checks_of
-from autograder.rubric import Rubric
+from autograder.grading.rubric import Rubric
 
 # What of the autograder package never goes to students.
 EXCLUDE = (
@@ -282,7 +282,7 @@ notebooks = ["jupyterlab>=4"]
 rl4llm-grade = "autograder.cli:main"
 
 [project.entry-points.pytest11]
-rl4llm = "autograder.plugin"
+rl4llm = "autograder.grading.plugin"
 
 [tool.setuptools.packages.find]
 include = ["autograder*"]

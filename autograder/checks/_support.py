@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from autograder.errors import StudentError
-from autograder.values import Array, Handle
+from autograder.seam.errors import StudentError
+from autograder.seam.values import Array, Handle
 
 
 def show(x: object, limit: int = 200) -> str:

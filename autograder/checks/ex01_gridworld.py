@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.checks._support import expect_raises, show
-from autograder.values import Handle
+from autograder.seam.values import Handle
 
 EXERCISE = "ex01_gridworld"
 UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3

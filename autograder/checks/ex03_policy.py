@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograder.checks._support import expect_array, show
-from autograder.values import Array, Handle
+from autograder.seam.values import Array, Handle
 
 EXERCISE = "ex03_policy"
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.checks._support import expect_array, expect_float, expect_raises, show
-from autograder.values import Array, Handle
+from autograder.seam.values import Array, Handle
 
 EXERCISE = "ex04_reinforce"
 TRAIN_TIMEOUT = 120.0

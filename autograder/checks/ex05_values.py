@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograder.checks._support import expect_array, expect_raises, show
-from autograder.values import Array, Handle
+from autograder.seam.values import Array, Handle
 
 EXERCISE = "ex05_values"
 UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograder.checks._support import expect_array, expect_float, expect_raises, show
-from autograder.values import Array
+from autograder.seam.values import Array
 
 EXERCISE = "ex06_ppo"
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograder.checks._support import expect_array, expect_raises, show, unchanged
-from autograder.values import Array
+from autograder.seam.values import Array
 
 EXERCISE = "ex07_kl"
 INF, NAN = float("inf"), float("nan")

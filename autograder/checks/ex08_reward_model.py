@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.checks._support import expect_array, expect_float, expect_raises, show
-from autograder.values import Array
+from autograder.seam.values import Array
 
 EXERCISE = "ex08_reward_model"
 LOG2 = math.log(2.0)

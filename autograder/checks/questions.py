@@ -24,7 +24,6 @@ from __future__ import annotations
 import pytest
 
 from autograder.checks._support import show
-from autograder.errors import Problem
 from autograder.experiments import (
     QUESTION_RUNS,
     ExperimentError,
@@ -34,10 +33,11 @@ from autograder.experiments import (
     load_bands,
     mean_episodes,
 )
-from autograder.plugin import KEY
-from autograder.reference import ReferenceMissing, reference
-from autograder.results import MANUAL, ON_SUBMISSION
-from autograder.values import Array
+from autograder.grading.plugin import KEY
+from autograder.grading.reference import ReferenceMissing, reference
+from autograder.grading.results import MANUAL, ON_SUBMISSION
+from autograder.seam.errors import Problem
+from autograder.seam.values import Array
 
 EXERCISE = "questions"
 MIN_SEEDS, MAX_SEEDS = 3, 5
@@ -125,7 +125,7 @@ def ensure(condition: bool, message: str) -> None:
 # -- reading answers ------------------------------------------------------------------------------
 def read(impl, name: str) -> object:
     """The value of ``name`` in the student's questions.py, as plain data."""
-    from autograder.errors import StudentError
+    from autograder.seam.errors import StudentError
 
     try:
         return getattr(impl, name).value()

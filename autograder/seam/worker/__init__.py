@@ -2,6 +2,6 @@
 
 Nothing here may import ``solutions/``, ``autograder.checks`` or the rubric: the
 student's process must never be able to reach a secret. The worker is started as
-a script (``python -I -B autograder/worker/main.py``), so these modules import
+a script (``python -I -B autograder/seam/worker/main.py``), so these modules import
 each other as top-level modules and must not import the ``autograder`` package.
 """

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from autograder.errors import BadReply
-from autograder.worker import protocol
+from autograder.seam.errors import BadReply
+from autograder.seam.worker import protocol
 
 if TYPE_CHECKING:  # pragma: no cover
-    from autograder.impl import Impl
+    from autograder.seam.proxy import Impl
 
 MAX_DEPTH = 8
 

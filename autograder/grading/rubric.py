@@ -6,7 +6,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RUBRIC_PATH = Path(__file__).resolve().parent / "rubric.toml"
+from autograder import PACKAGE_DIR
+
+RUBRIC_PATH = PACKAGE_DIR / "rubric.toml"
 
 
 class RubricError(ValueError):

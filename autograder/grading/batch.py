@@ -1,7 +1,7 @@
 """``python -m autograder grade-batch DIR --out OUT``: grade every submission of a folder.
 
 Each entry of ``DIR`` (a folder, a ``.zip`` or an ``.ipynb``; see
-:mod:`autograder.submission`) is turned into a folder laid out like course/ in a
+:mod:`autograder.ingest.submission`) is turned into a folder laid out like course/ in a
 private temp dir and graded by its own ``python -m autograder grade`` process,
 ``--jobs`` at a time, with one secret seed for the whole batch. A grading process
 that runs past ``--timeout`` seconds is killed with everything it started, and
@@ -49,8 +49,8 @@ from datetime import datetime
 from pathlib import Path
 
 from autograder import REPO_ROOT
-from autograder.report import failure_results, write_json_atomic
-from autograder.submission import SubmissionError, kind_of, prepare
+from autograder.grading.report import failure_results, write_json_atomic
+from autograder.ingest.submission import SubmissionError, kind_of, prepare
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission: preparing, starting and grading
 RETRY_SIGNATURES = (
@@ -337,7 +337,7 @@ class Batch:
         reap_orphans: bool = False,
         stream=None,
     ) -> None:
-        from autograder.rubric import Rubric
+        from autograder.grading.rubric import Rubric
 
         self.src = Path(src)
         self.out = Path(out)

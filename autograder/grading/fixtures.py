@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import reference as _reference
-from autograder.errors import StudentProblem
-from autograder.impl import Impl
-from autograder.plugin import KEY, exercise_of
+from autograder.grading import reference as _reference
+from autograder.grading.plugin import KEY, exercise_of
+from autograder.seam.errors import StudentProblem
+from autograder.seam.proxy import Impl
 
 
 @pytest.fixture(scope="module")

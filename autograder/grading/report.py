@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from autograder.results import MANUAL, ON_SUBMISSION, PENDING, RunResult
+from autograder.grading.results import MANUAL, ON_SUBMISSION, PENDING, RunResult
 
 MARK = {
     "passed": "PASS",

@@ -23,15 +23,15 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from autograder import PACKAGE_DIR
-from autograder.errors import Problem, StudentProblem
-from autograder.impl import Impl, Limits, PlainLauncher, _WorkerState
-from autograder.results import (
+from autograder.grading.results import (
     ON_SUBMISSION,
     PENDING,
     RunResult,
     empty_run,
 )
-from autograder.rubric import Rubric, RubricError
+from autograder.grading.rubric import Rubric, RubricError
+from autograder.seam.errors import Problem, StudentProblem
+from autograder.seam.proxy import Impl, Limits, PlainLauncher, _WorkerState
 
 CHECKS_DIR = PACKAGE_DIR / "checks"
 KEY = pytest.StashKey["GraderPlugin"]()
@@ -107,7 +107,7 @@ class GraderPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[KEY] = self
         config.addinivalue_line("markers", "hidden: graded only by the authoritative grader")
-        config.pluginmanager.import_plugin("autograder.fixtures")
+        config.pluginmanager.import_plugin("autograder.grading.fixtures")
         config.option.tbstyle = "no"  # our own one-line verdicts replace tracebacks
         config.option.reportchars = ""
         settings.load_profile("grading" if self.mode == "grading" else "student")
@@ -295,7 +295,7 @@ class GraderPlugin:
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         if self.result is None:
             self.result = self.build_result()
-        from autograder.report import render_table
+        from autograder.grading.report import render_table
 
         terminalreporter.write("\n" + render_table(self.result, details=True) + "\n")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from autograder.rubric import Rubric
+from autograder.grading.rubric import Rubric
 
 MANUAL = "needs manual grading"  # a free-text answer: a person awards its points
 ON_SUBMISSION = "graded on submission"  # the answer key is only in the authoritative grader

@@ -3,8 +3,8 @@
 ``impl.discounted_returns(rewards, 0.9)`` sends plain data to a worker process
 that imported the student's module, the worker calls the function and sends the
 output back as plain data, and the check receives objects built here
-(:mod:`autograder.values`). A student exception, a hang, a crash or an
-``os._exit`` becomes a :class:`~autograder.errors.StudentProblem` with a clear
+(:mod:`autograder.seam.values`). A student exception, a hang, a crash or an
+``os._exit`` becomes a :class:`~autograder.seam.errors.StudentProblem` with a clear
 verdict; the grader itself never crashes or hangs.
 
 How the worker process is started (a plain subprocess, or a sandbox) is the
@@ -23,8 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import values
-from autograder.errors import (
+from autograder.seam import values
+from autograder.seam.errors import (
     BadReply,
     ImportFailed,
     NotImplementedByStudent,
@@ -33,7 +33,7 @@ from autograder.errors import (
     StudentTimeout,
     WorkerCrashed,
 )
-from autograder.worker import protocol
+from autograder.seam.worker import protocol
 
 WORKER_DIR = Path(__file__).resolve().parent / "worker"
 DEFAULT_TIMEOUT = 10.0  # seconds per call
@@ -115,6 +115,7 @@ class WorkerProcess:
         )
         os.close(req_r)
         os.close(rep_w)
+        os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
         self.next_id = 1
         self.alive = True
 
@@ -124,12 +125,15 @@ class WorkerProcess:
             raise WorkerCrashed("the worker is not running")
         req = dict(req, id=self.next_id)
         self.next_id += 1
+        deadline = time.monotonic() + timeout
         try:
-            protocol.write_frame(self.req_w, req)
-        except (BrokenPipeError, OSError):
+            self._write_frame(req, deadline)
+        except TimeoutError:
+            self.kill()
+            raise StudentTimeout(f"did not take the call within {timeout:g} s (stopped)") from None
+        except OSError:
             self.kill()
             raise WorkerCrashed(self._death_message("before it could take the call")) from None
-        deadline = time.monotonic() + timeout
         while True:
             try:
                 reply = self._read_frame(deadline)
@@ -145,6 +149,21 @@ class WorkerProcess:
             if type(reply) is dict and reply.get("id") == req["id"]:
                 return reply
             # a stale or forged frame: ignore it and keep waiting for the real answer
+
+    def _write_frame(self, obj: object, deadline: float) -> None:
+        """Write one frame without ever blocking past ``deadline`` (the worker may stop reading)."""
+        view = memoryview(protocol.encode_frame(obj))
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [self.req_w], [], remaining)
+            if not ready:
+                raise TimeoutError
+            try:
+                view = view[os.write(self.req_w, view) :]
+            except BlockingIOError:
+                continue
 
     def _read_frame(self, deadline: float) -> object:
         header = self._read_exact(protocol._HEADER.size, deadline)
@@ -248,7 +267,14 @@ class Impl:
         limits: time budgets.
     """
 
-    def __init__(self, submission: Path, module: str, launcher=None, limits: Limits | None = None, _shared=None) -> None:
+    def __init__(
+        self,
+        submission: Path,
+        module: str,
+        launcher=None,
+        limits: Limits | None = None,
+        _shared=None,
+    ) -> None:
         self.submission = Path(submission)
         self.module_name = module
         self.launcher = launcher or PlainLauncher()
@@ -270,13 +296,17 @@ class Impl:
 
     def using(self, timeout: float) -> Impl:
         """The same proxy with a different per-call timeout (e.g. for training runs)."""
-        other = Impl(self.submission, self.module_name, self.launcher, self.limits, _shared=self._state)
+        other = Impl(
+            self.submission, self.module_name, self.launcher, self.limits, _shared=self._state
+        )
         other._timeout = timeout
         return other
 
     def probe(self, name: str, *args, keep: bool = False, **kwargs):
-        """Run a generic worker probe (see ``autograder/worker/probes.py``)."""
-        return self._send({"op": "probe", "name": name, "keep": keep}, args, kwargs, where=f"probe {name}")
+        """Run a generic worker probe (see ``autograder/seam/worker/probes.py``)."""
+        return self._send(
+            {"op": "probe", "name": name, "keep": keep}, args, kwargs, where=f"probe {name}"
+        )
 
     def grad(self, fn: str, *args, grad_output=None, **kwargs) -> dict:
         """Call ``fn`` with tensor inputs that require grad; return its value and grads.
@@ -297,12 +327,22 @@ class Impl:
         Returns:
             ``{"out": ..., "args": [...], "kwargs": {...}}``.
         """
-        req = {"op": "probe", "name": "inputs_after", "target": {"module": self.module_name, "name": fn}}
+        req = {
+            "op": "probe",
+            "name": "inputs_after",
+            "target": {"module": self.module_name, "name": fn},
+        }
         return self._send(req, args, kwargs, where=fn)
 
     def raw_call(self, name: str, *args, repeat: int = 0, keep: bool = False, **kwargs):
         """Call ``name``; ``repeat=n`` calls it n times in the worker and returns the n outputs."""
-        req = {"op": "call", "module": self.module_name, "name": name, "repeat": repeat, "keep": keep}
+        req = {
+            "op": "call",
+            "module": self.module_name,
+            "name": name,
+            "repeat": repeat,
+            "keep": keep,
+        }
         return self._send(req, args, kwargs, where=name)
 
     def ensure_imported(self) -> None:
@@ -361,7 +401,9 @@ class Impl:
             state.import_errors[name] = err
             raise err
         try:
-            reply = state.worker.request({"op": "import", "module": name}, self.limits.start_timeout)
+            reply = state.worker.request(
+                {"op": "import", "module": name}, self.limits.start_timeout
+            )
         except StudentProblem as exc:
             err = ImportFailed(f"importing {name} failed: {exc.message}")
             state.import_errors[name] = err
@@ -421,13 +463,24 @@ class _Remote:
 
 def _student_error(reply: dict, where: str) -> StudentError | NotImplementedByStudent:
     exc = str(reply.get("exc", "Exception"))[:100]
-    mro = [str(m)[:100] for m in reply.get("mro", [])][:20] if type(reply.get("mro")) is list else [exc]
+    mro = (
+        [str(m)[:100] for m in reply.get("mro", [])][:20]
+        if type(reply.get("mro")) is list
+        else [exc]
+    )
     msg = str(reply.get("msg", ""))[:2000]
     frames = []
     if type(reply.get("tb")) is list:
         for f in reply["tb"][:8]:
             if type(f) is list and len(f) == 4:
-                frames.append([str(f[0])[:120], int(f[1]) if type(f[1]) is int else 0, str(f[2])[:80], str(f[3])[:200]])
+                frames.append(
+                    [
+                        str(f[0])[:120],
+                        int(f[1]) if type(f[1]) is int else 0,
+                        str(f[2])[:80],
+                        str(f[3])[:200],
+                    ]
+                )
     if "NotImplementedError" in mro:
         return NotImplementedByStudent(f"{where}: not implemented", frames)
     return StudentError(exc, mro, msg, frames, where)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.impl import Limits
-from autograder.plugin import CHECKS_DIR, GraderPlugin
-from autograder.results import RunResult
+from autograder.grading.plugin import CHECKS_DIR, GraderPlugin
+from autograder.grading.results import RunResult
+from autograder.seam.proxy import Limits
 
 
 def grade(
@@ -42,7 +42,7 @@ def grade(
     Returns:
         The parent-side outcome of every expected check.
     """
-    from autograder.sandbox import snapshot as take_snapshot
+    from autograder.seam.sandbox import snapshot as take_snapshot
 
     # Workers always import a private copy of the regular files (no symlinks out of the folder).
     prepare = getattr(launcher, "prepare", take_snapshot)

@@ -36,7 +36,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from autograder.impl import WORKER_DIR, PlainLauncher
+from autograder.seam.proxy import WORKER_DIR, PlainLauncher
 
 SANDBOX_USER = "rl4llm-sbx"
 # Each live worker gets its own uid from this pool, so RLIMIT_NPROC (counted per uid) caps one

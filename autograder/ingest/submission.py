@@ -1,6 +1,6 @@
 """Turn one submission (a folder, a ``.zip`` or an ``.ipynb``) into a folder laid out like course/.
 
-Used by ``python -m autograder grade-batch`` (:mod:`autograder.batch`). Everything
+Used by ``python -m autograder grade-batch`` (:mod:`autograder.grading.batch`). Everything
 here runs in the trusted grader process and never executes student code: folders
 are copied, zips are extracted with :mod:`zipfile`, notebooks are read as JSON
 with :mod:`nbformat` (no kernel).
@@ -407,7 +407,7 @@ def _is_grader_cell(cell: dict) -> bool:
 def exercise_names() -> dict[str, frozenset[str]]:
     """Each rubric module's public top-level names (functions, classes, variables), from
     the ``course/`` stubs (or ``solutions/``)."""
-    from autograder.rubric import Rubric
+    from autograder.grading.rubric import Rubric
 
     found = {}
     for name in Rubric.load().exercises:
