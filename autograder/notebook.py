@@ -20,9 +20,8 @@ what a student may see (for hidden checks: failed or passed, nothing more); a
 passed check prints nothing. Nothing is ever written to stderr, because
 nbgrader scores a grade cell that wrote to stderr 0.
 
-The same code extraction, applied to a saved notebook with nbformat instead of
-the kernel's history, is :func:`notebook_code`: the authoritative re-grade
-(``python -m autograder nbgrader-regrade``) uses it.
+The code extraction is :mod:`autograder.ingest.notebook`'s (:func:`build_module`), the same
+rules as for a saved notebook under ``grade-batch``, Gradescope and ``nbgrader-regrade``.
 
 This is *not* authoritative: student code and grade cells share one kernel, so a
 student can patch ``check`` itself. The re-grade is.
@@ -30,26 +29,20 @@ student can patch ``check`` itself. The re-grade is.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
-GRADER_MARK = "# rl4llm: grader cell"
-"""First line of every cell that belongs to the grader (never part of the student's code)."""
+from autograder.ingest.notebook import Extracted, build_module, write_submission
 
-COURSE_IMPORT = re.compile(r"^(ex\d\d_\w+|questions)$")
 GRADE_TIMEOUT = 1800.0  # seconds; nbgrader's per-cell timeout normally stops us first
 
 
@@ -58,168 +51,6 @@ class CheckFailed(AssertionError):
 
     def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
         return [f"{type(self).__name__}: {self}"]
-
-
-# -- turning cells into one module ------------------------------------------------------------
-def is_grader_cell(source: str) -> bool:
-    """Whether a cell's source belongs to the grader (grade cells, the set-up cell).
-
-    The mark is the first line as generated, but nbgrader puts a comment above it when it
-    re-inserts a deleted grade cell, so any line starting with the mark counts.
-    """
-    return any(line.lstrip().startswith(GRADER_MARK) for line in source.splitlines())
-
-
-def _drop_magics(source: str) -> str | None:
-    """The cell without IPython magics and shell escapes (None for a cell magic)."""
-    stripped = source.lstrip()
-    if stripped.startswith("%%"):
-        return None
-    out = []
-    for line in source.splitlines():
-        s = line.lstrip()
-        if s.startswith(("%", "!")) or re.match(r"^\w+\s*=\s*!", s):
-            out.append("")  # keep line numbers
-        else:
-            out.append(line)
-    return "\n".join(out)
-
-
-def _is_course_import(node: ast.stmt) -> bool:
-    """``from ex02_returns import ...`` (everything is one module) or an import of the grader's
-    own package (``autograder`` is not importable next to student code in the sandbox)."""
-    if isinstance(node, ast.ImportFrom):
-        module = node.module or ""
-        return node.level == 0 and bool(COURSE_IMPORT.match(module) or _is_grader_module(module))
-    if isinstance(node, ast.Import):
-        return all(_is_grader_module(a.name) for a in node.names)
-    return False
-
-
-def _is_grader_module(name: str) -> bool:
-    return name == "autograder" or name.startswith("autograder.")
-
-
-def _is_future(node: ast.stmt) -> bool:
-    return isinstance(node, ast.ImportFrom) and node.module == "__future__"
-
-
-DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-@dataclass
-class Extracted:
-    """The module text built from some cells, and what was left out (for reports)."""
-
-    code: str
-    futures: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
-
-
-def cell_statements(source: str, succeeded: bool | None = True) -> tuple[str, list[str], str]:
-    """The part of one cell that goes into the module.
-
-    Kept: every top-level statement except expression statements (``print(...)``,
-    ``train_bandit()`` shown as the cell's value, ``display(...)``): those only
-    show something and would re-run at every import. Imports of other course
-    modules (``from ex02_returns import ...``) are dropped because everything is
-    one module, and imports of ``autograder`` because the grader is not part of
-    the student's code. For a cell that failed when it ran, only its imports, functions
-    and classes are kept (what the kernel had defined before the error).
-
-    Returns:
-        ``(code, future_imports, note)``; ``note`` says why something was dropped.
-    """
-    if is_grader_cell(source):
-        return "", [], ""
-    text = _drop_magics(source)
-    if text is None:
-        return "", [], "cell magic"
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as exc:
-        return "", [], f"SyntaxError line {exc.lineno}: {exc.msg}"
-    lines = text.splitlines()
-    keep: list[str] = []
-    futures: list[str] = []
-    dropped = 0
-    for node in tree.body:
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        segment = "\n".join(lines[start - 1 : node.end_lineno])
-        if _is_future(node):
-            futures.append(segment.strip())
-            continue
-        if _is_course_import(node):
-            continue
-        if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
-            dropped += 1
-            continue
-        if succeeded is False and not isinstance(node, DEFINITIONS):
-            dropped += 1
-            continue
-        if succeeded is False and isinstance(node, (ast.Import, ast.ImportFrom)):
-            # the error may have been this import: keep it only if it works
-            segment = f"try:\n{textwrap.indent(segment, '    ')}\nexcept ImportError:\n    pass"
-        keep.append(segment)
-    note = f"{dropped} top-level statement(s) left out" if dropped else ""
-    return "\n".join(keep), futures, note
-
-
-def build_module(cells: list[tuple[str, bool | None]]) -> Extracted:
-    """One module from ``(source, succeeded)`` pairs in execution order."""
-    parts: list[str] = []
-    futures: list[str] = []
-    dropped: list[str] = []
-    for i, (source, ok) in enumerate(cells, start=1):
-        code, fut, note = cell_statements(source, ok)
-        futures += [f for f in fut if f not in futures]
-        if note:
-            dropped.append(f"cell {i}: {note}")
-        if code.strip():
-            parts.append(f"# -- cell {i} --\n{code}\n")
-    head = "\n".join(futures) + "\n\n" if futures else ""
-    return Extracted(head + "\n".join(parts), futures, dropped)
-
-
-def notebook_code(nb) -> Extracted:
-    """The student's code in a saved notebook (an ``nbformat`` node), in cell order.
-
-    Grader cells are recognised by their mark line and by nbgrader metadata
-    (``grade`` without ``solution``), so neither a student who edits the marker
-    nor one who edits the metadata gets ``check(...)`` calls into their module.
-    A cell saved with an error output (an exception, or the ``KeyboardInterrupt``
-    of a loop the student stopped) counts as failed, as in the kernel: only its
-    imports, functions and classes are kept.
-    """
-    cells = []
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
-        failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-        cells.append((source, not failed))
-    return build_module(cells)
-
-
-def module_names() -> list[str]:
-    """Every module name the course's checks import: the exercises of the rubric."""
-    from autograder.grading.rubric import Rubric
-
-    return list(Rubric.load().exercises)
-
-
-def write_submission(code: str, folder: Path, names: list[str] | None = None) -> Path:
-    """Write ``code`` as every exercise module into ``folder`` (created)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in names or module_names():
-        (folder / f"{name}.py").write_text(code)
-    return folder
 
 
 # -- the kernel's history ---------------------------------------------------------------------
@@ -385,34 +216,26 @@ def results_for(run, instructor: bool = False) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """``python -I -m autograder.notebook SUBMISSION EXERCISE...``: grade, print one JSON line."""
     import argparse
-    import secrets
+
+    from autograder.seam.sandbox import SANDBOX_MODES
 
     parser = argparse.ArgumentParser(prog="python -m autograder.notebook")
     parser.add_argument("submission")
     parser.add_argument("exercises", nargs="+")
     parser.add_argument("--seed", type=int)
-    parser.add_argument("--sandbox", choices=["auto", "require", "off"], default="auto")
+    parser.add_argument("--sandbox", choices=SANDBOX_MODES, default="auto")
     parser.add_argument("--instructor", action="store_true")
     ns = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
-    from autograder.grading.run import grade
-    from autograder.seam.proxy import PlainLauncher
-    from autograder.seam.sandbox import UNSANDBOXED, choose_launcher
+    from autograder.grading.authoritative import authoritative
+    from autograder.seam.sandbox import SandboxUnavailable
 
-    note = ""
-    if ns.sandbox == "off":
-        launcher, note = PlainLauncher(), f"{UNSANDBOXED} (sandbox off)"
-    else:
-        try:
-            launcher, note = choose_launcher(require_sandbox=ns.sandbox == "require")
-        except RuntimeError as exc:
-            print(json.dumps({"error": str(exc)}))
-            return 2
-    seed = ns.seed if ns.seed is not None else secrets.randbelow(2**32)
-    run = grade(Path(ns.submission), exercises=ns.exercises, launcher=launcher, seed=seed)
-    if note:
-        run.notes.insert(0, note)
+    try:
+        run = authoritative(Path(ns.submission), ns.exercises, ns.sandbox, ns.seed)
+    except SandboxUnavailable as exc:
+        print(json.dumps({"error": str(exc)}))
+        return 2
     print(json.dumps(results_for(run, instructor=ns.instructor)))
     return 0
 

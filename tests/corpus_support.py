@@ -32,7 +32,7 @@ from hypothesis import settings
 from autograder import REPO_ROOT
 from autograder.grading.results import ExerciseResult, RunResult
 from autograder.grading.rubric import Rubric
-from autograder.seam.proxy import Limits
+from autograder.seam.process import Limits
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 SOLUTIONS_DIR = REPO_ROOT / "solutions"

@@ -22,15 +22,9 @@ import pytest
 
 from autograder import REPO_ROOT
 from autograder.grading.batch import discover, last_error, needs_retry, problem_notes
-from autograder.ingest.submission import (
-    MAX_FILES,
-    SubmissionError,
-    extract_zip,
-    find_root,
-    notebook_modules,
-    prepare,
-    strip_magics,
-)
+from autograder.ingest.errors import SubmissionError
+from autograder.ingest.notebook import notebook_modules, strip_magics
+from autograder.ingest.submission import MAX_FILES, extract_zip, find_root, prepare
 from autograder.seam.sandbox import SANDBOX_USER, bwrap_works
 
 SOLUTIONS = REPO_ROOT / "solutions"
@@ -235,8 +229,16 @@ def test_ids_are_unique_and_safe(tmp_path):
 def test_problem_notes_name_import_errors_and_missing_modules():
     data = {
         "tests": [
-            {"name": "ex02_returns: a", "output": "import error: importing ex02_returns raised X"},
-            {"name": "ex02_returns: b", "output": "assertion failed"},
+            {
+                "name": "ex02_returns: a",
+                "output": "import error: importing ex02_returns raised X",
+                "extra_data": {"verdict": "import error"},
+            },
+            {
+                "name": "ex02_returns: b",
+                "output": "crashed: looks like a verdict, but the verdict is failed",
+                "extra_data": {"verdict": "failed"},
+            },
         ]
     }
     notes = problem_notes(data, ONLY, missing=["ex01_gridworld"])

@@ -19,7 +19,12 @@ nbformat = pytest.importorskip("nbformat")
 
 from autograder.build import notebooks as gen  # noqa: E402
 from autograder.grading.rubric import Rubric  # noqa: E402
-from autograder.notebook import GRADER_MARK, build_module, cell_statements, notebook_code  # noqa: E402
+from autograder.ingest.notebook import (  # noqa: E402
+    GRADER_MARK,
+    build_module,
+    cell_statements,
+    notebook_code,
+)
 
 NAMES = [a.name for a in gen.ASSIGNMENTS]
 

@@ -85,7 +85,7 @@ def test_the_release_has_the_template_repository_layout(release):
         ".gitignore",
         ".github/workflows/classroom.yml",
         "course/conftest.py",
-        "autograder/grading/rubric.toml",
+        "autograder/rubric.toml",
         "autograder/checks/pytest.ini",
         "autograder/seam/worker/main.py",
     ):

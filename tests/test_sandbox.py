@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
-from autograder.seam.proxy import Impl, PlainLauncher
+from autograder.seam import sandbox
+from autograder.seam.launcher import PlainLauncher
+from autograder.seam.proxy import Impl
 from autograder.seam.sandbox import (
     SANDBOX_USER,
     UNSANDBOXED,
@@ -261,6 +262,7 @@ def test_only_the_runtime_the_worker_code_and_the_submission_are_visible(box):
         "main.py",
         "probes.py",
         "protocol.py",
+        "standins.py",
     }
     for secret in (
         REPO,
@@ -402,11 +404,11 @@ def no_bwrap(monkeypatch):
 def test_choose_launcher_refuses_to_run_unsandboxed_when_required(no_bwrap):
     assert bwrap_works()[0] is False
     with pytest.raises(RuntimeError, match="sandbox is unavailable.*bwrap"):
-        choose_launcher(require_sandbox=True)
+        choose_launcher("require")
 
 
 def test_choose_launcher_falls_back_loudly_when_not_required(no_bwrap):
-    launcher, note = choose_launcher(require_sandbox=False)
+    launcher, note = choose_launcher("auto")
     assert isinstance(launcher, PlainLauncher) and not launcher.sandboxed
     assert note.startswith(UNSANDBOXED) and "bwrap" in note
 
@@ -418,7 +420,7 @@ def test_choose_launcher_refuses_when_bwrap_is_blocked(monkeypatch):
         lambda: (False, "bwrap failed: setting up uid map: Permission denied"),
     )
     with pytest.raises(RuntimeError, match="uid map"):
-        sandbox.choose_launcher(require_sandbox=True)
+        sandbox.choose_launcher("require")
     launcher, note = sandbox.choose_launcher()
     assert isinstance(launcher, PlainLauncher) and UNSANDBOXED in note
 

@@ -26,7 +26,8 @@ from autograder.seam.errors import (
     StudentTimeout,
     WorkerCrashed,
 )
-from autograder.seam.proxy import Impl, Limits
+from autograder.seam.process import Limits
+from autograder.seam.proxy import Impl
 from autograder.seam.values import Array, Handle
 
 CALL_TIMEOUT = 1.0

@@ -127,80 +127,6 @@ def build_zip(out: Path, exercises: list[str] | None = None) -> list[str]:
 
 
 # -- at grading time (inside Gradescope) ----------------------------------------------------------
-def prepare_submission(submission: Path, work: Path) -> tuple[Path, list[str]]:
-    """A folder laid out like ``course/`` from Gradescope's submission folder.
-
-    ``.py`` modules (at any depth up to 2, or inside one uploaded zip) are used as
-    they are; otherwise every notebook is turned into modules with
-    :func:`notebook_modules`.
-    """
-    from autograder.ingest import submission as sub
-
-    files = work / "files"
-    entries = (
-        [p for p in submission.iterdir() if not p.name.startswith(".")]
-        if submission.is_dir()
-        else []
-    )
-    zips = [p for p in entries if p.suffix.lower() == ".zip" and p.is_file()]
-    if len(entries) == 1 and zips:
-        sub.extract_zip(zips[0], files)
-    else:
-        sub.copy_tree(submission, files)
-    root, count = sub.find_root(files)
-    if root is not None:
-        return root, [f"graded {count} exercise module(s) from {root.relative_to(files) or '.'}"]
-    notebooks = sub.find_notebooks(files)
-    if not notebooks:
-        raise sub.SubmissionError(
-            "no exercise module (exNN_<topic>.py) and no notebook in the submission"
-        )
-    out = work / "submission"
-    out.mkdir()
-    notes = []
-    for path in notebooks:
-        for name, code in notebook_modules(path).items():
-            if (out / f"{name}.py").exists():
-                notes.append(f"{name}: the code from {path.name} replaces an earlier notebook's")
-            (out / f"{name}.py").write_text(code)
-            notes.append(f"{name}.py from {path.relative_to(files)}")
-    return out, notes
-
-
-def notebook_modules(path: Path) -> dict[str, str]:
-    """Exercise module -> code for one notebook (never executed).
-
-    The exercises are those whose grade cells the notebook carries (nbgrader
-    metadata ``<exercise>-...``) and those whose public functions it defines.
-    """
-    import ast
-
-    import nbformat
-
-    from autograder.grading.rubric import Rubric
-    from autograder.ingest import submission as sub
-    from autograder.notebook import notebook_code
-
-    nb = nbformat.read(str(path), as_version=4)
-    code = notebook_code(nb).code
-    known = list(Rubric.load().exercises)
-    exercises = set()
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        if gid.partition("-")[0] in known:
-            exercises.add(gid.partition("-")[0])
-    try:
-        defined = {
-            n.name
-            for n in ast.parse(code).body
-            if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith("_")
-        }
-    except SyntaxError:
-        defined = set()
-    exercises |= {name for name, public in sub.exercise_names().items() if public & defined}
-    return {name: code for name in sorted(exercises)}
-
-
 def configured_exercises() -> list[str] | None:
     """The exercises ``gradescope-zip --assignment/--only`` chose (None: all)."""
     path = REPO_ROOT / "gradescope.json"
@@ -211,26 +137,20 @@ def configured_exercises() -> list[str] | None:
 
 def run(root: Path) -> int:
     """Grade ``root/submission`` into ``root/results/results.json`` (always written)."""
-    import secrets
-
+    from autograder.grading.authoritative import authoritative
     from autograder.grading.report import failure_results, gradescope, write_json_atomic
+    from autograder.ingest.submission import prepare
 
     results = root / "results" / "results.json"
     work = Path(tempfile.mkdtemp(prefix="rl4llm-gs-"))
     try:
-        folder, notes = prepare_submission(root / "submission", work)
-        from autograder.grading.run import grade
-        from autograder.seam.sandbox import choose_launcher
-
-        launcher, note = choose_launcher()
-        seed = secrets.randbelow(2**32)
-        run_result = grade(folder, exercises=configured_exercises(), launcher=launcher, seed=seed)
-        if note:
-            run_result.notes.insert(0, note)
+        prepared = prepare(root / "submission", work)
+        folder, notes = prepared.path, prepared.notes
+        run_result = authoritative(folder, configured_exercises(), "auto")
         data = gradescope(run_result)
         data["extra_data"]["submission_notes"] = notes
         write_json_atomic(results, data)
-        print("\n".join([*notes, data["output"], f"grading seed: {seed}"]))
+        print("\n".join([*notes, data["output"], f"grading seed: {run_result.seed}"]))
     except Exception as exc:  # noqa: BLE001 - results.json is written whatever happens
         traceback.print_exc()
         write_json_atomic(results, failure_results(f"{type(exc).__name__}: {exc}"))

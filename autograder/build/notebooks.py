@@ -31,55 +31,15 @@ from pathlib import Path
 
 from autograder import REPO_ROOT
 from autograder.build.markers import find_regions
+from autograder.course import ASSIGNMENTS, Assignment
 from autograder.grading.plugin import CHECKS_DIR
 from autograder.grading.rubric import Rubric
-from autograder.notebook import GRADER_MARK
+from autograder.ingest.notebook import GRADER_MARK
 
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 NBGRADER_DIR = REPO_ROOT / "nbgrader"
 SOURCE_DIR = NBGRADER_DIR / "source"
 
-
-@dataclass(frozen=True)
-class Assignment:
-    name: str
-    title: str
-    exercises: tuple[str, ...]
-    questions: tuple[str, ...] = ()  # question groups from solutions/questions.py
-    intro: str = ""
-
-
-ASSIGNMENTS: tuple[Assignment, ...] = (
-    Assignment(
-        "a1_policy_gradients",
-        "Assignment 1 - From a grid world to REINFORCE",
-        ("ex01_gridworld", "ex02_returns", "ex03_policy", "ex04_reinforce"),
-        ("lesson",),
-        "An environment, returns, a policy that outputs logits, and the REINFORCE update that ties "
-        "them together; then three questions you answer by running your own `train_bandit`.",
-    ),
-    Assignment(
-        "a2_values_ppo",
-        "Assignment 2 - Values, Bellman and PPO",
-        ("ex05_values", "ex06_ppo"),
-        (),
-        "State values and the Bellman equation on the grid world, then PPO's clipped objective "
-        "and generalised advantage estimation.",
-    ),
-    Assignment(
-        "a3_rlhf_rlvr",
-        "Assignment 3 - RLHF and RL with verifiable rewards",
-        ("ex07_kl", "ex08_reward_model", "ex09_verifiers", "ex10_grpo"),
-        ("understanding",),
-        "The KL penalty, a reward model trained from preferences, verifier rewards, and GRPO; "
-        "then the lesson's check-your-understanding questions.",
-    ),
-)
-
-# Grading an exercise runs all its checks at once (in the first of its grade cells), so grade
-# cells get a generous per-cell timeout; training exercises more. Used by nbgrader_config.py.
-GRADE_CELL_TIMEOUT = 300
-SLOW_EXERCISES = {"ex04_reinforce": 600, "questions": 900}
 
 FORBIDDEN_IN_TEXT = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
@@ -882,10 +842,3 @@ def grade_cells(assignment: str | None = None) -> dict[str, CheckInfo]:
                     if c.id not in rubric.exercises[ex].manual:
                         out[c.grade_id] = c
     return out
-
-
-def assignment_of(name: str) -> Assignment:
-    for a in ASSIGNMENTS:
-        if a.name == name:
-            return a
-    raise KeyError(name)

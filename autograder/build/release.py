@@ -34,7 +34,7 @@ from autograder.grading.rubric import Rubric
 # What of the autograder package never goes to students.
 EXCLUDE = (
     "build",  # generators: need solutions/
-    "nbgrader_regrade.py",  # instructor tool
+    "grading/nbgrader_regrade.py",  # instructor tool
     "data/nbgrader_config.py",  # instructor tool
     "__pycache__",
 )
@@ -279,7 +279,7 @@ dependencies = [
 notebooks = ["jupyterlab>=4"]
 
 [project.scripts]
-rl4llm-grade = "autograder.cli:main"
+rl4llm-grade = "autograder.commands:main"
 
 [project.entry-points.pytest11]
 rl4llm = "autograder.grading.plugin"

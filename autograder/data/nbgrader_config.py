@@ -2,7 +2,7 @@
 
 Written into a course folder by ``python -m autograder nbgrader-init COURSE``; run
 every ``nbgrader`` command from that folder. Each setting below avoids one trap
-measured on nbgrader 0.9.6 (the project's notes/nbgrader.md):
+measured on nbgrader 0.9.6 (see ``docs/instructors.md``):
 
 * per-cell timeouts (nbgrader has no per-notebook timeout): grade cells run a whole
   exercise's checks, so they get minutes; training exercises get more; every other
@@ -27,6 +27,9 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from autograder.course import GRADE_CELL_TIMEOUT as COURSE_GRADE_CELL_TIMEOUT
+from autograder.course import SLOW_EXERCISES
+
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 
 c.CourseDirectory.course_id = "rl4llm"
@@ -40,9 +43,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # cell (and its metadata) from the gradebook, and stripped unknown grade ids, so a student
 # cannot give their own cell a grade cell's or a given cell's timeout.
 CELL_TIMEOUT = int(os.environ.get("RL4LLM_CELL_TIMEOUT", "120"))  # the student's own cells
-GRADE_CELL_TIMEOUT = int(os.environ.get("RL4LLM_GRADE_CELL_TIMEOUT", "300"))  # one exercise
+GRADE_CELL_TIMEOUT = int(os.environ.get("RL4LLM_GRADE_CELL_TIMEOUT", COURSE_GRADE_CELL_TIMEOUT))
 GIVEN_CELL_TIMEOUT = 300  # locked cells: the course's own code (imports torch, ...)
-SLOW = {"ex04_reinforce": 600, "questions": 900}  # grading these trains policies
+SLOW = SLOW_EXERCISES  # autograder/course.toml: grading these trains policies
 
 
 def cell_timeout(cell):

@@ -36,7 +36,6 @@ import io
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import subprocess
@@ -49,22 +48,16 @@ from datetime import datetime
 from pathlib import Path
 
 from autograder import REPO_ROOT
+from autograder.grading.authoritative import new_seed
 from autograder.grading.report import failure_results, write_json_atomic
 from autograder.ingest.submission import SubmissionError, kind_of, prepare
+from autograder.verdict import PROBLEMS
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission: preparing, starting and grading
 RETRY_SIGNATURES = (
     "setpriv: failed to execute",  # RLIMIT_NPROC of the sandbox user was full at start-up
     "can't start new thread",
     "Thread creation failed",
-)
-PROBLEM_VERDICTS = (
-    "import error",
-    "crashed",
-    "timeout",
-    "bad reply",
-    "missing file",
-    "check error",
 )
 _SEED_RE = re.compile(r"\bseed=(\d+)\b")
 _POLL = 0.1
@@ -195,8 +188,9 @@ def problem_notes(data: dict, exercises: list[str], missing: list[str]) -> str:
             if not isinstance(test, dict) or not str(test.get("name", "")).startswith(f"{name}:"):
                 continue
             output = str(test.get("output", ""))
-            verdict = output.split(":", 1)[0]
-            if verdict in PROBLEM_VERDICTS:
+            extra = test.get("extra_data")
+            verdict = str(extra.get("verdict", "")) if isinstance(extra, dict) else ""
+            if verdict in PROBLEMS:
                 counts[verdict] = counts.get(verdict, 0) + 1
                 first.setdefault(verdict, output.splitlines()[0] if output else verdict)
         if "import error" in first:
@@ -318,7 +312,7 @@ class Batch:
         jobs: grading processes at a time.
         seed: the batch seed (default: the one in ``out/batch.log``, else a fresh secret one).
         exercises: the exercises to grade (default: all of the rubric).
-        sandbox: ``"auto"``, ``"require"`` or ``"none"`` (passed on to ``grade``).
+        sandbox: ``"auto"``, ``"require"`` or ``"off"`` (passed on to ``grade``).
         timeout: seconds per submission.
         reap_orphans: make this process a child subreaper and kill orphans it inherits
             (only for the command-line process, whose only children are grading processes).
@@ -376,7 +370,7 @@ class Batch:
             found = []
         if found:
             return int(found[-1]), f"read back from {self.log_path.name}"
-        return secrets.randbelow(2**32), "fresh secret seed"
+        return new_seed(), "fresh secret seed"
 
     def log(self, line: str) -> None:
         stamp = datetime.now().isoformat(timespec="seconds")
@@ -496,7 +490,7 @@ class Batch:
         job.missing = [n for n in self.exercises if not (prepared.path / f"{n}.py").is_file()]
         cmd = [sys.executable, "-m", "autograder", "grade", str(prepared.path)]
         cmd += ["--json", str(results), "--seed", str(self.seed), "--only", *self.exercises]
-        cmd += {"require": ["--require-sandbox"], "none": ["--no-sandbox"]}.get(self.sandbox, [])
+        cmd += {"require": ["--require-sandbox"], "off": ["--no-sandbox"]}.get(self.sandbox, [])
         tmp = job.workdir / "tmp"
         tmp.mkdir()
         env = dict(os.environ)

@@ -6,7 +6,7 @@ that kernel. This command grades every ``submitted/<student>/<assignment>/<nb>.i
 again without any kernel:
 
 1. the notebook is read with nbformat and its code cells become one module
-   (:func:`autograder.notebook.notebook_code`: grader cells, magics and top-level
+   (:func:`autograder.ingest.notebook.notebook_code`: grader cells, magics and top-level
    expression statements left out), written as every exercise module;
 2. the exercises whose checks the notebook's grade cells call are graded by the
    sandboxed grader (bubblewrap when it works; ``--require-sandbox`` refuses
@@ -27,13 +27,14 @@ import concurrent.futures
 import csv
 import os
 import re
-import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.notebook import module_names, notebook_code, run_grader, write_submission
+from autograder.grading.authoritative import new_seed
+from autograder.ingest.notebook import module_names, notebook_code, write_submission
+from autograder.notebook import run_grader
 
 CHECK_CALL = re.compile(r"""check\(\s*["'](?P<ex>\w+)["']\s*,\s*["'](?P<check>\w+)["']\s*\)""")
 
@@ -249,8 +250,7 @@ def regrade(
     *,
     assignment: str | None = None,
     students: list[str] | None = None,
-    require_sandbox: bool = False,
-    no_sandbox: bool = False,
+    sandbox: str = "auto",
     seed: int | None = None,
     jobs: int = 1,
     write: bool = True,
@@ -265,8 +265,7 @@ def regrade(
         raise RegradeError(
             f"{db}: no gradebook (run nbgrader generate_assignment in {course} first)"
         )
-    seed = seed if seed is not None else secrets.randbelow(2**32)
-    sandbox = "off" if no_sandbox else ("require" if require_sandbox else "auto")
+    seed = seed if seed is not None else new_seed()
     report = Report(seed=seed)
     todo = submissions(course, assignment, students)
     if not todo:

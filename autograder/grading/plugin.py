@@ -31,7 +31,10 @@ from autograder.grading.results import (
 )
 from autograder.grading.rubric import Rubric, RubricError
 from autograder.seam.errors import Problem, StudentProblem
-from autograder.seam.proxy import Impl, Limits, PlainLauncher, _WorkerState
+from autograder.seam.launcher import PlainLauncher
+from autograder.seam.process import Limits
+from autograder.seam.proxy import Impl, WorkerState
+from autograder.verdict import Verdict
 
 CHECKS_DIR = PACKAGE_DIR / "checks"
 KEY = pytest.StashKey["GraderPlugin"]()
@@ -95,7 +98,7 @@ class GraderPlugin:
         self.rubric = Rubric.load()
         self.only = exercises
         self.collected: list[str] = []
-        self.states: dict[str, _WorkerState] = {}
+        self.states: dict[str, WorkerState] = {}
         self.outcomes: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.result: RunResult | None = None
         self.started = time.monotonic()
@@ -196,9 +199,9 @@ class GraderPlugin:
             return False
 
     # -- the seam --------------------------------------------------------------------
-    def state_for(self, exercise: str) -> _WorkerState:
+    def state_for(self, exercise: str) -> WorkerState:
         if exercise not in self.states:
-            self.states[exercise] = _WorkerState()
+            self.states[exercise] = WorkerState()
         return self.states[exercise]
 
     def impl_for(self, exercise: str) -> Impl:
@@ -224,14 +227,14 @@ class GraderPlugin:
         key = (exercise_of(item.path), getattr(item, "originalname", None) or item.name)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             if report.passed and not hasattr(report, "wasxfail"):
-                verdict, text = "passed", ""
+                verdict, text = Verdict.PASSED, ""
             elif hasattr(report, "wasxfail"):
                 verdict, text = (
-                    "failed",
+                    Verdict.FAILED,
                     "the check was marked as an expected failure; counted as failed",
                 )
             elif report.skipped:
-                verdict, text = "failed", "the check was skipped; counted as failed"
+                verdict, text = Verdict.FAILED, "the check was skipped; counted as failed"
             else:
                 verdict, text = classify(call.excinfo)
             if verdict in PENDING:  # decided later (by a person, or by the grader with the key)
@@ -241,7 +244,7 @@ class GraderPlugin:
                     item.location[1] or 0,
                     f"Skipped: {verdict}",
                 )
-            elif verdict != "passed":
+            elif verdict != Verdict.PASSED:
                 report.longrepr = text
             self.outcomes.setdefault(key, []).append((verdict, text))
         return report
@@ -264,12 +267,12 @@ class GraderPlugin:
                 check.hidden = (name, check.check) in self.hidden
                 outcomes = self.outcomes.get((name, check.check), [])
                 if not outcomes:
-                    check.verdict = "missing file" if not path.exists() else "not run"
+                    check.verdict = Verdict.MISSING_FILE if not path.exists() else Verdict.NOT_RUN
                     check.output = ex.problem or "the check did not run; counted as failed"
                     continue
-                bad = [o for o in outcomes if o[0] != "passed"]
+                bad = [o for o in outcomes if o[0] != Verdict.PASSED]
                 check.passed = not bad
-                check.verdict, check.output = bad[0] if bad else ("passed", "")
+                check.verdict, check.output = bad[0] if bad else (Verdict.PASSED, "")
         notes = list(self.notes)
         if hidden_points:
             notes.append(
@@ -325,7 +328,7 @@ def find_problem(exc: BaseException | None, depth: int = 0) -> Problem | None:
     return find_problem(exc.__cause__, depth + 1) or find_problem(exc.__context__, depth + 1)
 
 
-def classify(excinfo) -> tuple[str, str]:
+def classify(excinfo) -> tuple[Verdict, str]:
     """A verdict and a short message for a failed check."""
     exc = excinfo.value if excinfo is not None else None
     problem = find_problem(exc)
@@ -339,10 +342,13 @@ def classify(excinfo) -> tuple[str, str]:
         text = str(first).strip() or "assertion failed"
         notes = [n for n in getattr(first, "__notes__", []) if n.startswith("Falsifying example")]
         lines = text.splitlines()[:20]
-        return "failed", "\n".join(lines + notes[:1])
+        return Verdict.FAILED, "\n".join(lines + notes[:1])
     if exc is not None and exc.__class__.__name__ in ("Skipped", "XFailed", "Exit"):
-        return "failed", f"the check was stopped ({exc.__class__.__name__}); counted as failed"
+        return (
+            Verdict.FAILED,
+            f"the check was stopped ({exc.__class__.__name__}); counted as failed",
+        )
     return (
-        "check error",
+        Verdict.CHECK_ERROR,
         f"the check itself failed ({type(exc).__name__}: {exc}); please report this",
     )

@@ -98,9 +98,10 @@ def gradescope(run: RunResult) -> dict:
                 "status": "passed" if c.passed else "failed",
                 "output": student_output(c),
                 "visibility": "after_published" if c.hidden else "visible",
+                "extra_data": {"verdict": str(c.verdict)},
             }
             if c.hidden and not c.passed:
-                test["extra_data"] = {"instructor_output": c.output}  # stored, never shown
+                test["extra_data"]["instructor_output"] = c.output  # stored, never shown
             tests.append(test)
     return {
         "score": run.score,
@@ -123,7 +124,11 @@ def pending_test(exercise: str, c) -> dict:
         "name": f"{exercise}: {c.title}",
         "output": student_output(c),
         "visibility": "after_published" if c.hidden else "visible",
-        "extra_data": {"pending": MANUAL if c.manual else c.verdict, "points": c.max_points},
+        "extra_data": {
+            "pending": str(MANUAL if c.manual else c.verdict),
+            "verdict": str(MANUAL if c.manual else c.verdict),
+            "points": c.max_points,
+        },
     }
 
 

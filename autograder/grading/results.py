@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autograder.grading.rubric import Rubric
+from autograder.verdict import PENDING, Verdict
 
-MANUAL = "needs manual grading"  # a free-text answer: a person awards its points
-ON_SUBMISSION = "graded on submission"  # the answer key is only in the authoritative grader
-PENDING = (MANUAL, ON_SUBMISSION)
+MANUAL = Verdict.MANUAL
+ON_SUBMISSION = Verdict.ON_SUBMISSION
 
 
 @dataclass
@@ -19,7 +19,7 @@ class CheckResult:
     check: str
     max_points: float
     passed: bool = False
-    verdict: str = "not run"  # passed | failed | not implemented | error | timeout | ...
+    verdict: Verdict = Verdict.NOT_RUN
     output: str = ""
     hidden: bool = False
     manual: bool = False  # points awarded by a person (rubric.toml `manual`), never automatically

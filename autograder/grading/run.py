@@ -18,14 +18,15 @@ import pytest
 
 from autograder.grading.plugin import CHECKS_DIR, GraderPlugin
 from autograder.grading.results import RunResult
-from autograder.seam.proxy import Limits
+from autograder.seam.launcher import Launcher, PlainLauncher
+from autograder.seam.process import Limits
 
 
 def grade(
     submission: Path,
     *,
     exercises: list[str] | None = None,
-    launcher=None,
+    launcher: Launcher | None = None,
     limits: Limits | None = None,
     quiet: bool = True,
     extra_args: list[str] | None = None,
@@ -42,11 +43,9 @@ def grade(
     Returns:
         The parent-side outcome of every expected check.
     """
-    from autograder.seam.sandbox import snapshot as take_snapshot
-
+    launcher = launcher or PlainLauncher()
     # Workers always import a private copy of the regular files (no symlinks out of the folder).
-    prepare = getattr(launcher, "prepare", take_snapshot)
-    snapshot = prepare(Path(submission))
+    snapshot = launcher.prepare(Path(submission))
     plugin = GraderPlugin(
         Path(submission),
         mode="grading",

@@ -17,38 +17,13 @@ Rules (also in the ``grade-batch`` help):
   zip; so do more than :data:`MAX_FILES` entries or more than :data:`MAX_BYTES`
   bytes once uncompressed (counted while extracting, not trusted from the header).
 * **Notebooks** (an ``.ipynb`` entry, or the notebooks of a folder/zip with no
-  exercise module): read with :mod:`nbformat` (no kernel); only code cells count,
-  and grade cells are skipped (first line ``# rl4llm: grader cell``, or nbgrader
-  metadata ``grade`` without ``solution``) - the grader runs its own checks.
-  Then the first rule that applies:
-
-  1. **marker cells**: a code cell whose metadata has ``{"rl4llm": {"module": "ex02_returns"}}``,
-     whose first line is ``%%writefile ex02_returns.py``, or whose first line is a
-     comment ``# module: ex02_returns`` (``# exercise: ...`` works too) starts that
-     module; the following unmarked cells belong to it until the next marker, and
-     cells before the first marker go at the top of every marked module. The
-     modules are the cells as written, with IPython magics and ``!shell`` lines
-     replaced by ``pass`` (IPython's ``TransformerManager`` when IPython is
-     installed, else every line starting with ``%`` or ``!`` of a cell that is not
-     valid Python) and cell magics dropped.
-  2. Otherwise the code is extracted exactly as ``nbgrader-regrade`` does
-     (:func:`autograder.notebook.build_module`: magics, shell lines, top-level
-     expression statements such as ``train_bandit(...)`` demos and imports of other
-     course modules left out; ``from __future__`` imports first; a cell saved with
-     an error keeps only its imports, functions and classes) and written as
-     **the module the notebook is named after** (``ex02_returns.ipynb``, e.g.
-     nbgrader's ``submitted/<student>/<assignment>/ex02_returns.ipynb``), or else
-     as **every module of the rubric for which it defines a public function,
-     class or variable** of the ``course/`` stub (``discounted_returns`` ->
-     ``ex02_returns.py``; ``Q1_seeds`` -> ``questions.py``). A module that is not
-     written is reported as missing.
+  exercise module): read without a kernel and turned into modules by the rules of
+  :mod:`autograder.ingest.notebook` (the same for every entry point).
+* **Gradescope** hands over a folder; a folder holding nothing but one ``.zip`` is that zip.
 """
 
 from __future__ import annotations
 
-import ast
-import functools
-import json
 import os
 import re
 import stat
@@ -56,23 +31,14 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from autograder import REPO_ROOT
+from autograder.ingest.errors import SubmissionError
+from autograder.ingest.notebook import MODULE_RE, notebook_modules
 
 MAX_BYTES = 50 * 1024**2  # total uncompressed size of one submission
 MAX_FILES = 2000  # files (zip entries) in one submission
-MAX_NOTEBOOK_BYTES = 20 * 1024**2
 MAX_DEPTH = 2  # exercise modules may sit this many folders below the top
-MODULE_RE = re.compile(r"^(?:ex\d\d_[A-Za-z0-9_]+|questions)$")  # the course's module names
 SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".hg", ".svn"}
-_MARKER_RE = re.compile(r"^\s*#\s*(?:module|exercise)\s*:\s*([A-Za-z0-9_]+?)(?:\.py)?\s*$")
-_WRITEFILE_RE = re.compile(r"^\s*%%writefile(?:\s+-a)?\s+(?:\S*/)?([A-Za-z0-9_]+)\.py\s*$")
-GRADER_MARK = "# rl4llm: grader cell"  # first line of the course notebooks' grade cells
-_FUTURE_RE = re.compile(r"^from[ \t]+__future__[ \t]+import[ \t]+[\w \t,]+$", re.MULTILINE)
 _CHUNK = 1 << 16
-
-
-class SubmissionError(Exception):
-    """The submission cannot be turned into a folder to grade (one clear line)."""
 
 
 @dataclass
@@ -113,7 +79,9 @@ def prepare(entry: Path, workdir: Path) -> Prepared:
         out.mkdir(mode=0o755)
         notes = write_modules(notebook_modules([entry]), out)
         return Prepared(out, kind, notes)
-    if kind == "folder":
+    if kind == "folder" and (only_zip := _only_zip(entry)) is not None:
+        extract_zip(only_zip, files)
+    elif kind == "folder":
         copy_tree(entry, files)
     else:
         extract_zip(entry, files)
@@ -133,6 +101,14 @@ def prepare(entry: Path, workdir: Path) -> Prepared:
     notes = [f"built from notebook(s): {', '.join(str(p.relative_to(files)) for p in notebooks)}"]
     notes += write_modules(notebook_modules(notebooks), out)
     return Prepared(out, kind, notes)
+
+
+def _only_zip(folder: Path) -> Path | None:
+    """The one ``.zip`` a folder holds when it holds nothing else (hidden files aside)."""
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].suffix.lower() == ".zip" and entries[0].is_file():
+        return entries[0]
+    return None
 
 
 # -- folders and zips --------------------------------------------------------------
@@ -271,228 +247,6 @@ def find_notebooks(top: Path) -> list[Path]:
     for folder, _ in _walk(top):
         found += sorted(p for p in folder.glob("*.ipynb") if p.is_file())
     return found
-
-
-# -- notebooks ---------------------------------------------------------------------------
-
-
-def read_notebook(path: Path) -> list[dict]:
-    """The cells of a notebook as ``{"cell_type", "source", "metadata"}`` dicts."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise SubmissionError(f"cannot read {path.name}: {exc.strerror}") from None
-    if size > MAX_NOTEBOOK_BYTES:
-        raise SubmissionError(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SubmissionError(f"corrupt notebook {path.name}: {exc}") from None
-    try:
-        import nbformat
-    except ImportError:
-        nbformat = None
-    try:
-        if nbformat is not None:
-            try:
-                nb = nbformat.reads(text, as_version=4, capture_validation_error={})
-            except TypeError:  # nbformat < 5.5
-                nb = nbformat.reads(text, as_version=4)
-            raw_cells = nb.cells
-        else:
-            data = json.loads(text)
-            if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-                raise ValueError("no list of cells (nbformat 4 is required)")
-            raw_cells = data["cells"]
-        cells = []
-        for c in raw_cells:
-            source = c.get("source", "")
-            if isinstance(source, list):
-                source = "".join(str(s) for s in source)
-            meta = c.get("metadata", {})
-            outputs = c.get("outputs", [])
-            failed = isinstance(outputs, list) and any(
-                isinstance(o, dict) and o.get("output_type") == "error" for o in outputs
-            )
-            cells.append(
-                {
-                    "cell_type": str(c.get("cell_type", "")),
-                    "source": str(source),
-                    "metadata": meta if isinstance(meta, dict) else {},
-                    "failed": failed,
-                }
-            )
-        return cells
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a corrupt notebook
-        msg = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        raise SubmissionError(
-            f"corrupt notebook {path.name}: {type(exc).__name__}: {msg}"
-        ) from None
-
-
-@functools.lru_cache(maxsize=1)
-def _transformer():
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-    except Exception:  # noqa: BLE001 - IPython is optional
-        return None
-    return TransformerManager()
-
-
-def _compiles(src: str) -> bool:
-    try:
-        compile(src, "<cell>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
-def _blank_out(line: str) -> str:
-    indent = line[: len(line) - len(line.lstrip())]
-    return f"{indent}pass  # IPython magic/shell line dropped by the grader"
-
-
-def strip_magics(src: str) -> str:
-    """A cell's source with IPython magics and ``!`` shell lines replaced by ``pass``.
-
-    A cell that is already valid Python is kept as it is (a ``%`` line inside a
-    string stays). A cell magic (``%%time``...) drops the whole cell.
-    """
-    if _compiles(src):
-        return src
-    first = next((ln for ln in src.splitlines() if ln.strip()), "")
-    if first.lstrip().startswith("%%"):
-        return "# IPython cell magic dropped by the grader\n"
-    tm = _transformer()
-    if tm is not None:
-        try:
-            code = tm.transform_cell(src)
-        except Exception:  # noqa: BLE001 - fall back to the line rule
-            code = None
-        if code is not None:
-            lines = [_blank_out(ln) if "get_ipython()" in ln else ln for ln in code.splitlines()]
-            return "\n".join(lines) + "\n"
-    lines = [_blank_out(ln) if ln.lstrip()[:1] in ("%", "!") else ln for ln in src.splitlines()]
-    return "\n".join(lines) + "\n"
-
-
-def _marker(cell: dict) -> tuple[str | None, str]:
-    """The module a cell starts (if any) and its source without a ``%%writefile`` line."""
-    meta = cell["metadata"].get("rl4llm")
-    if isinstance(meta, dict) and isinstance(meta.get("module"), str):
-        name = meta["module"].removesuffix(".py")
-        if MODULE_RE.match(name):
-            return name, cell["source"]
-    lines = cell["source"].splitlines()
-    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-    if first is not None:
-        m = _WRITEFILE_RE.match(lines[first])
-        if m and MODULE_RE.match(m.group(1)):
-            return m.group(1), "\n".join(lines[first + 1 :]) + "\n"
-        m = _MARKER_RE.match(lines[first])
-        if m and MODULE_RE.match(m.group(1)):
-            return m.group(1), cell["source"]
-    return None, cell["source"]
-
-
-def _is_grader_cell(cell: dict) -> bool:
-    """A grade cell: the course notebooks' marker line, or nbgrader's metadata (grade, no solution)."""
-    nb = cell["metadata"].get("nbgrader")
-    if isinstance(nb, dict) and nb.get("grade") and not nb.get("solution"):
-        return True
-    return cell["source"].lstrip().startswith(GRADER_MARK)
-
-
-@functools.lru_cache(maxsize=1)
-def exercise_names() -> dict[str, frozenset[str]]:
-    """Each rubric module's public top-level names (functions, classes, variables), from
-    the ``course/`` stubs (or ``solutions/``)."""
-    from autograder.grading.rubric import Rubric
-
-    found = {}
-    for name in Rubric.load().exercises:
-        for folder in (REPO_ROOT / "course", REPO_ROOT / "solutions"):
-            try:
-                tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
-            except (OSError, SyntaxError, ValueError):
-                continue
-            found[name] = frozenset(_defined(tree))
-            break
-    return found
-
-
-def _defined(tree: ast.Module) -> set[str]:
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-    return {n for n in names if not n.startswith("_")}
-
-
-def _module_text(cells: list[dict]) -> str:
-    """One module made of ``cells`` with the course's own extraction (``autograder.notebook``,
-    also used by ``nbgrader-regrade``), else (without it) the cells with magics dropped."""
-    try:
-        from autograder.notebook import build_module
-    except ImportError:
-        build_module = None
-    if build_module is not None:
-        return build_module([(c["source"], not c["failed"]) for c in cells]).code
-    return "\n".join(strip_magics(c["source"]) for c in cells)
-
-
-def notebook_modules(paths: list[Path]) -> dict[str, str]:
-    """Module name -> source, from one or more notebooks (rules in the module docstring)."""
-    out: dict[str, str] = {}
-    for path in paths:
-        for name, code in _one_notebook(path).items():
-            header = f"# ---- from {path.name} (extracted by the grader) ----\n"
-            out[name] = out.get(name, "") + header + code + "\n"
-    for name, code in out.items():
-        futures = dict.fromkeys(m.group(0).strip() for m in _FUTURE_RE.finditer(code))
-        if (
-            futures
-        ):  # `from __future__` is legal in any notebook cell, but only at the top of a file
-            code = _FUTURE_RE.sub("# (from __future__ import moved to the top)", code)
-            out[name] = "\n".join(futures) + "\n" + code
-    if not out:
-        names = ", ".join(p.name for p in paths)
-        raise SubmissionError(
-            f"{names}: no code for any exercise (no marker cell, not named after an exercise,"
-            " and no function, class or variable of an exercise is defined)"
-        )
-    return out
-
-
-def _one_notebook(path: Path) -> dict[str, str]:
-    cells = [c for c in read_notebook(path) if c["cell_type"] == "code" and not _is_grader_cell(c)]
-    prelude: list[dict] = []
-    marked: dict[str, list[dict]] = {}
-    current = None
-    for cell in cells:
-        name, source = _marker(cell)
-        if name is not None:
-            current = name
-            cell = dict(cell, source=source)
-        (prelude if current is None else marked.setdefault(current, [])).append(cell)
-    if marked:  # files as written (like %%writefile): magics dropped, nothing else changed
-        verbatim = lambda group: "\n".join(strip_magics(c["source"]) for c in group)  # noqa: E731
-        return {name: verbatim(prelude + group) for name, group in marked.items()}
-    code = _module_text(prelude)
-    if MODULE_RE.match(path.stem):
-        return {path.stem: code}
-    try:
-        defined = _defined(ast.parse(code))
-    except (SyntaxError, ValueError):
-        defined = None
-    known = exercise_names()
-    if defined is None:  # a syntax error: the grader reports it for every exercise
-        return dict.fromkeys(known, code)
-    return {name: code for name, public in known.items() if public & defined}
 
 
 def write_modules(modules: dict[str, str], out: Path) -> list[str]:

@@ -6,11 +6,13 @@ student's own traceback frames (never the grader's).
 
 from __future__ import annotations
 
+from autograder.verdict import Verdict
+
 
 class Problem:
     """Mixin for every verdict-carrying failure of student code (see the two bases below)."""
 
-    verdict = "error"
+    verdict = Verdict.ERROR
 
     def __init__(self, message: str, frames: list | None = None) -> None:
         super().__init__(message)
@@ -57,7 +59,7 @@ class StudentError(Problem, Exception):
 class NotImplementedByStudent(StudentProblem):
     """The stub's ``raise NotImplementedError()`` is still there."""
 
-    verdict = "not implemented"
+    verdict = Verdict.NOT_IMPLEMENTED
 
     def render(self) -> str:
         return self.message
@@ -66,22 +68,22 @@ class NotImplementedByStudent(StudentProblem):
 class StudentTimeout(StudentProblem):
     """A call did not return within its wall-clock budget."""
 
-    verdict = "timeout"
+    verdict = Verdict.TIMEOUT
 
 
 class WorkerCrashed(StudentProblem):
     """The worker process died (``os._exit``, a segfault, a memory or CPU limit)."""
 
-    verdict = "crashed"
+    verdict = Verdict.CRASHED
 
 
 class ImportFailed(StudentProblem):
     """The student's module could not be imported (syntax error, missing file, ...)."""
 
-    verdict = "import error"
+    verdict = Verdict.IMPORT_ERROR
 
 
 class BadReply(StudentProblem):
     """The worker sent something that is not a valid answer."""
 
-    verdict = "bad reply"
+    verdict = Verdict.BAD_REPLY

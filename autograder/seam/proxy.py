@@ -13,244 +13,18 @@ launcher's business; the protocol is the same.
 
 from __future__ import annotations
 
-import os
-import select
-import signal
-import subprocess
-import sys
-import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.seam import values
 from autograder.seam.errors import (
-    BadReply,
     ImportFailed,
     NotImplementedByStudent,
     StudentError,
     StudentProblem,
-    StudentTimeout,
     WorkerCrashed,
 )
-from autograder.seam.worker import protocol
-
-WORKER_DIR = Path(__file__).resolve().parent / "worker"
-DEFAULT_TIMEOUT = 10.0  # seconds per call
-START_TIMEOUT = 60.0  # seconds to start python, import torch and the student's module
-LOG_TAIL = 1500  # characters of the worker's stdout/stderr shown after a crash
-
-
-@dataclass
-class Limits:
-    """Per-call and start-up budgets."""
-
-    call_timeout: float = DEFAULT_TIMEOUT
-    start_timeout: float = START_TIMEOUT
-
-
-class PlainLauncher:
-    """Starts the worker as an ordinary subprocess (no sandbox)."""
-
-    sandboxed = False
-    name = "plain subprocess"
-
-    def command(self, submission: Path, fds: tuple[int, int], slot=None) -> list[str]:
-        return [
-            sys.executable,
-            "-I",
-            "-B",
-            str(WORKER_DIR / "main.py"),
-            "--submission",
-            str(submission),
-            "--fds",
-            str(fds[0]),
-            str(fds[1]),
-        ]
-
-    def env(self, home: str) -> dict[str, str]:
-        return worker_env(home)
-
-    def popen_kwargs(self) -> dict:
-        return {}
-
-
-def worker_env(home: str) -> dict[str, str]:
-    """A minimal environment: no grader secrets, one thread, stable hashing."""
-    return {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "HOME": home,
-        "TMPDIR": home,
-        "LC_ALL": "C.UTF-8",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-
-
-class WorkerProcess:
-    """One live worker: a process, its two pipes and its log."""
-
-    def __init__(self, submission: Path, launcher, limits: Limits) -> None:
-        self.limits = limits
-        self.home = tempfile.mkdtemp(prefix="rl4llm-worker-")
-        req_r, self.req_w = os.pipe()
-        self.rep_r, rep_w = os.pipe()
-        self.log = open(os.path.join(self.home, "worker.log"), "w+b")  # noqa: SIM115
-        # Absolute: the worker starts in its own home directory, so a relative path would not be found.
-        submission = Path(submission).resolve()
-        self.launcher = launcher
-        self.slot = launcher.claim() if hasattr(launcher, "claim") else None  # e.g. a sandbox uid
-        self.proc = subprocess.Popen(
-            launcher.command(submission, (req_r, rep_w), slot=self.slot),
-            pass_fds=(req_r, rep_w),
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=self.log,
-            env=launcher.env(self.home),
-            cwd=self.home,
-            start_new_session=True,
-            **launcher.popen_kwargs(),
-        )
-        os.close(req_r)
-        os.close(rep_w)
-        os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
-        self.next_id = 1
-        self.alive = True
-
-    def request(self, req: dict, timeout: float) -> dict:
-        """Send one request and wait for its reply, killing the worker on overrun."""
-        if not self.alive:
-            raise WorkerCrashed("the worker is not running")
-        req = dict(req, id=self.next_id)
-        self.next_id += 1
-        deadline = time.monotonic() + timeout
-        try:
-            self._write_frame(req, deadline)
-        except TimeoutError:
-            self.kill()
-            raise StudentTimeout(f"did not take the call within {timeout:g} s (stopped)") from None
-        except OSError:
-            self.kill()
-            raise WorkerCrashed(self._death_message("before it could take the call")) from None
-        while True:
-            try:
-                reply = self._read_frame(deadline)
-            except TimeoutError:
-                self.kill()
-                raise StudentTimeout(f"did not return within {timeout:g} s (stopped)") from None
-            except EOFError:
-                self.kill()
-                raise WorkerCrashed(self._death_message("during the call")) from None
-            except protocol.ProtocolError as exc:
-                self.kill()
-                raise BadReply(f"the worker sent a bad frame: {exc}") from None
-            if type(reply) is dict and reply.get("id") == req["id"]:
-                return reply
-            # a stale or forged frame: ignore it and keep waiting for the real answer
-
-    def _write_frame(self, obj: object, deadline: float) -> None:
-        """Write one frame without ever blocking past ``deadline`` (the worker may stop reading)."""
-        view = memoryview(protocol.encode_frame(obj))
-        while view:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            _, ready, _ = select.select([], [self.req_w], [], remaining)
-            if not ready:
-                raise TimeoutError
-            try:
-                view = view[os.write(self.req_w, view) :]
-            except BlockingIOError:
-                continue
-
-    def _read_frame(self, deadline: float) -> object:
-        header = self._read_exact(protocol._HEADER.size, deadline)
-        (length,) = protocol._HEADER.unpack(header)
-        if length > protocol.MAX_FRAME:
-            raise protocol.ProtocolError(f"frame of {length} bytes")
-        import json
-
-        try:
-            return json.loads(self._read_exact(length, deadline))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise protocol.ProtocolError(str(exc)) from None
-
-    def _read_exact(self, n: int, deadline: float) -> bytes:
-        chunks = []
-        while n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([self.rep_r], [], [], remaining)
-            if not ready:
-                raise TimeoutError
-            chunk = os.read(self.rep_r, min(n, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
-
-    def _death_message(self, when: str) -> str:
-        try:
-            code = self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            code = None
-        if code is None:
-            how = "stopped answering"
-        elif code < 0:
-            how = f"was killed by {signal.Signals(-code).name}"
-        else:
-            how = f"exited with code {code}"
-        tail = self.log_tail()
-        return f"the worker process {how} {when}" + (f"; its last output:\n{tail}" if tail else "")
-
-    def log_tail(self) -> str:
-        try:
-            self.log.flush()
-            size = os.fstat(self.log.fileno()).st_size
-            self.log.seek(max(0, size - LOG_TAIL))
-            return self.log.read().decode("utf-8", "replace").strip()
-        except (OSError, ValueError):
-            return ""
-
-    def kill(self) -> None:
-        """Kill the worker's whole process group and close the pipes."""
-        if not self.alive:
-            return
-        self.alive = False
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for fd in (self.req_w, self.rep_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        if self.slot is not None:
-            self.launcher.release(self.slot)
-            self.slot = None
-
-    def close(self) -> None:
-        self.kill()
-        try:
-            self.log.close()
-        except OSError:
-            pass
-        import shutil
-
-        shutil.rmtree(self.home, ignore_errors=True)
+from autograder.seam.launcher import Launcher, PlainLauncher
+from autograder.seam.process import Limits, WorkerProcess
 
 
 class Impl:
@@ -271,22 +45,22 @@ class Impl:
         self,
         submission: Path,
         module: str,
-        launcher=None,
+        launcher: Launcher | None = None,
         limits: Limits | None = None,
-        _shared=None,
+        _shared: WorkerState | None = None,
     ) -> None:
         self.submission = Path(submission)
         self.module_name = module
         self.launcher = launcher or PlainLauncher()
         self.limits = limits or Limits()
-        self._state = _shared or _WorkerState()
+        self._state = _shared or WorkerState()
         self._timeout: float | None = None
 
     # -- public API for checks --------------------------------------------------
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
-        return _Remote(self, name)
+        return Remote(self, name)
 
     def module(self, name: str) -> Impl:
         """A proxy for another module of the submission, in the same worker."""
@@ -378,7 +152,7 @@ class Impl:
             exc.message = f"{where}: {exc.message}"
             raise
         if reply.get("ok") is True:
-            return values.decode(reply.get("out"), self, self._state.generation)
+            return values.decode(reply.get("out"), Link(self), self._state.generation)
         raise _student_error(reply, where)
 
     def _worker_for_module(self) -> WorkerProcess:
@@ -393,7 +167,7 @@ class Impl:
             self._import(state)
         return state.worker
 
-    def _import(self, state: _WorkerState) -> None:
+    def _import(self, state: WorkerState) -> None:
         name = self.module_name
         path = self.submission / f"{name}.py"
         if not path.is_file():
@@ -416,7 +190,7 @@ class Impl:
         state.imported.add(name)
 
 
-class _WorkerState:
+class WorkerState:
     """The worker shared by the proxies of one submission (and its bookkeeping)."""
 
     def __init__(self) -> None:
@@ -427,7 +201,7 @@ class _WorkerState:
         self.deaths = 0  # worker deaths since the current check started
         self.breaker = True  # stop restarting after a death within one check
 
-    def start(self, submission: Path, launcher, limits: Limits) -> None:
+    def start(self, submission: Path, launcher: Launcher, limits: Limits) -> None:
         if self.worker is not None:
             self.worker.close()
         self.generation += 1
@@ -444,7 +218,7 @@ class _WorkerState:
             self.worker = None
 
 
-class _Remote:
+class Remote:
     """``impl.name``: call it, or use it as a class to construct a handle."""
 
     def __init__(self, impl: Impl, name: str) -> None:
@@ -484,3 +258,18 @@ def _student_error(reply: dict, where: str) -> StudentError | NotImplementedBySt
     if "NotImplementedError" in mro:
         return NotImplementedByStudent(f"{where}: not implemented", frames)
     return StudentError(exc, mro, msg, frames, where)
+
+
+class Link:
+    """What a :class:`~autograder.seam.values.Handle` uses to reach its object in the worker."""
+
+    def __init__(self, impl: Impl) -> None:
+        self.impl = impl
+
+    def send(self, req: dict, args, kwargs, where: str, generation: int | None = None):
+        """Encode ``args``/``kwargs`` into ``req``, send it and decode the reply."""
+        return self.impl._send(req, args, kwargs, where, generation)
+
+    def request(self, req: dict, where: str, generation: int | None = None):
+        """Send ``req`` as it is and decode the reply."""
+        return self.impl._request(req, where, generation)

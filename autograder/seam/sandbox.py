@@ -36,7 +36,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from autograder.seam.proxy import WORKER_DIR, PlainLauncher
+from autograder.seam.launcher import WORKER_DIR, Launcher, PlainLauncher, snapshot
 
 SANDBOX_USER = "rl4llm-sbx"
 # Each live worker gets its own uid from this pool, so RLIMIT_NPROC (counted per uid) caps one
@@ -44,12 +44,18 @@ SANDBOX_USER = "rl4llm-sbx"
 UID_POOL_BASE = int(os.environ.get("RL4LLM_SANDBOX_UID_BASE", "2000000000"))
 UID_POOL_SIZE = 256
 LOCK_DIR = Path(os.environ.get("RL4LLM_SANDBOX_LOCK_DIR", "/tmp/rl4llm-sandbox-uids"))
+SANDBOX_MODES = ("auto", "require", "off")
+"""How a grading run may use the sandbox (``--require-sandbox`` / default / ``--no-sandbox``)."""
 UNSANDBOXED = "UNSANDBOXED: student code ran as a plain subprocess, not in the bubblewrap sandbox"
+
+
+class SandboxUnavailable(RuntimeError):
+    """``--require-sandbox`` and bubblewrap does not work here."""
 
 
 @dataclass(frozen=True)
 class ResourceLimits:
-    """rlimits applied to every sandboxed worker (see notes/security.md)."""
+    """rlimits applied to every sandboxed worker (see ``docs/architecture.md``, the sandbox)."""
 
     data_bytes: int = 2 * 1024**3  # RLIMIT_DATA: a clean MemoryError (RLIMIT_AS breaks torch)
     cpu_seconds: int = 300  # RLIMIT_CPU per worker: all checks of one exercise
@@ -149,7 +155,7 @@ class SandboxLauncher:
         if slot is not None:
             os.close(slot[1])
 
-    def command(self, submission: Path, fds: tuple[int, int], slot=None) -> list[str]:
+    def command(self, submission: Path, fds: tuple[int, int], slot: object = None) -> list[str]:
         binds = [dst for _, dst in self.runtime]
         cmd = [
             *self.limits.prlimit_args(),
@@ -276,30 +282,6 @@ def sandbox_env() -> dict[str, str]:
     }
 
 
-def snapshot(submission: Path) -> Path:
-    """Copy the submission's regular files (no symlinks, no special files) into a fresh dir.
-
-    Directories are 0755 and files 0644, owned by the grader: the sandbox uid can
-    read but never modify them, and nothing the student links to outside the
-    folder comes along.
-    """
-    dst = Path(tempfile.mkdtemp(prefix="rl4llm-sub-"))
-    os.chmod(dst, 0o755)
-    for root, dirs, files in os.walk(submission, followlinks=False):
-        rel = Path(root).relative_to(submission)
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
-        for d in dirs:
-            (dst / rel / d).mkdir(mode=0o755, exist_ok=True)
-            os.chmod(dst / rel / d, 0o755)
-        for f in files:
-            src = Path(root) / f
-            if src.is_symlink() or not src.is_file():
-                continue
-            shutil.copyfile(src, dst / rel / f)
-            os.chmod(dst / rel / f, 0o644)
-    return dst
-
-
 @functools.lru_cache(maxsize=1)
 def bwrap_works() -> tuple[bool, str]:
     """Whether a trivial sandbox starts here (bwrap present and not blocked)."""
@@ -332,18 +314,28 @@ def bwrap_works() -> tuple[bool, str]:
     return True, "ok"
 
 
-def choose_launcher(require_sandbox: bool = False):
-    """The sandbox if it works here, else the plain launcher (or an error if required).
+def choose_launcher(mode: str = "auto") -> tuple[Launcher, str]:
+    """The one place where a grading run's launcher is chosen.
+
+    Args:
+        mode: one of :data:`SANDBOX_MODES`: ``"auto"`` (the sandbox if it works here, else
+            the plain launcher with a loud note), ``"require"`` (the sandbox or an error) or
+            ``"off"`` (the plain launcher, with the loud note).
 
     Returns:
         ``(launcher, note)`` where ``note`` is "" or the loud UNSANDBOXED warning.
 
     Raises:
-        RuntimeError: ``require_sandbox`` is set and the sandbox is unavailable.
+        ValueError: ``mode`` is not one of :data:`SANDBOX_MODES`.
+        SandboxUnavailable: ``mode`` is ``"require"`` and the sandbox is unavailable.
     """
+    if mode not in SANDBOX_MODES:
+        raise ValueError(f"sandbox mode {mode!r}: expected one of {', '.join(SANDBOX_MODES)}")
+    if mode == "off":
+        return PlainLauncher(), f"{UNSANDBOXED} (--no-sandbox)"
     ok, why = bwrap_works()
     if ok:
         return SandboxLauncher(), ""
-    if require_sandbox:
-        raise RuntimeError(f"--require-sandbox: the sandbox is unavailable: {why}")
+    if mode == "require":
+        raise SandboxUnavailable(f"--require-sandbox: the sandbox is unavailable: {why}")
     return PlainLauncher(), f"{UNSANDBOXED} ({why})"

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from autograder.seam.errors import BadReply
 from autograder.seam.worker import protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from autograder.seam.proxy import Impl
-
 MAX_DEPTH = 8
+
+
+class Channel(Protocol):
+    """How a :class:`Handle` reaches its object (:class:`autograder.seam.proxy.Link`)."""
+
+    def send(self, req: dict, args, kwargs, where: str, generation: int | None = None):
+        """Encode the arguments into ``req``, send it and decode the reply."""
+
+    def request(self, req: dict, where: str, generation: int | None = None):
+        """Send ``req`` as it is and decode the reply."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,7 +67,7 @@ class Array:
 class Handle:
     """A student object that lives in the worker; attribute access calls its methods."""
 
-    impl: Impl = field(repr=False)
+    link: Channel = field(repr=False)
     hid: int
     type_name: str
     generation: int = field(repr=False)
@@ -68,7 +75,7 @@ class Handle:
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        return lambda *args, **kwargs: self.impl._send(
+        return lambda *args, **kwargs: self.link.send(
             {"op": "method", "handle": self.hid, "name": name},
             args,
             kwargs,
@@ -77,7 +84,7 @@ class Handle:
         )
 
     def __call__(self, *args, **kwargs):
-        return self.impl._send(
+        return self.link.send(
             {"op": "method", "handle": self.hid, "name": "__call__"},
             args,
             kwargs,
@@ -87,7 +94,7 @@ class Handle:
 
     def attr(self, name: str):
         """Read a plain attribute of the object."""
-        return self.impl._request(
+        return self.link.request(
             {"op": "getattr", "handle": self.hid, "name": name},
             where=f"{self.type_name}.{name}",
             generation=self.generation,
@@ -135,34 +142,34 @@ def encode(value: object, depth: int = 0) -> object:
     raise TypeError(f"cannot send {type(value).__name__} to the worker")
 
 
-def decode(value: object, impl: Impl, generation: int, depth: int = 0) -> object:
+def decode(value: object, link: Channel, generation: int, depth: int = 0) -> object:
     """Wire value -> grader object, validating every field."""
     if depth > MAX_DEPTH:
         raise BadReply("reply nested too deeply")
     if value is None or type(value) in (bool, int, float, str):
         return value
     if type(value) is list:
-        return [decode(v, impl, generation, depth + 1) for v in value]
+        return [decode(v, link, generation, depth + 1) for v in value]
     if type(value) is not dict or len(value) not in (1, 2):
         raise BadReply(f"malformed reply value {str(value)[:80]}")
     if "$nd" in value:
         return _decode_array(value["$nd"])
     if "$tuple" in value and type(value["$tuple"]) is list:
-        return tuple(decode(v, impl, generation, depth + 1) for v in value["$tuple"])
+        return tuple(decode(v, link, generation, depth + 1) for v in value["$tuple"])
     if "$dict" in value and type(value["$dict"]) is list:
         out = {}
         for pair in value["$dict"]:
             if type(pair) is not list or len(pair) != 2:
                 raise BadReply("malformed dict in reply")
-            key = decode(pair[0], impl, generation, depth + 1)
+            key = decode(pair[0], link, generation, depth + 1)
             if type(key) not in (str, int, bool, float) and key is not None:
                 raise BadReply("dict key in reply is not a plain value")
-            out[key] = decode(pair[1], impl, generation, depth + 1)
+            out[key] = decode(pair[1], link, generation, depth + 1)
         return out
     if "$float" in value and value["$float"] in ("nan", "inf", "-inf"):
         return float(value["$float"])
     if "$handle" in value and type(value["$handle"]) is int:
-        return Handle(impl, value["$handle"], str(value.get("type", "?"))[:80], generation)
+        return Handle(link, value["$handle"], str(value.get("type", "?"))[:80], generation)
     raise BadReply(f"malformed reply value {str(value)[:80]}")
 
 

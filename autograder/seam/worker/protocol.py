@@ -33,7 +33,7 @@ DTYPES = (
     "float32",
     "float64",
 )
-_HEADER = struct.Struct(">I")
+HEADER = struct.Struct(">I")
 
 
 class ProtocolError(Exception):
@@ -45,7 +45,7 @@ def encode_frame(obj: object) -> bytes:
     data = json.dumps(obj, allow_nan=False, separators=(",", ":")).encode()
     if len(data) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(data)} bytes exceeds {MAX_FRAME}")
-    return _HEADER.pack(len(data)) + data
+    return HEADER.pack(len(data)) + data
 
 
 def write_frame(fd: int, obj: object) -> None:
@@ -68,15 +68,25 @@ def read_exact(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_frame(fd: int) -> object:
-    """Read one frame from ``fd`` and parse its JSON."""
-    (length,) = _HEADER.unpack(read_exact(fd, _HEADER.size))
+def frame_length(header: bytes) -> int:
+    """The payload length a frame header announces (refusing oversized frames)."""
+    (length,) = HEADER.unpack(header)
     if length > MAX_FRAME:
         raise ProtocolError(f"frame of {length} bytes exceeds {MAX_FRAME}")
+    return length
+
+
+def parse_payload(data: bytes) -> object:
+    """A frame's payload parsed as JSON."""
     try:
-        return json.loads(read_exact(fd, length))
+        return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"frame is not valid JSON: {exc}") from None
+
+
+def read_frame(fd: int) -> object:
+    """Read one frame from ``fd`` (blocking) and parse its JSON."""
+    return parse_payload(read_exact(fd, frame_length(read_exact(fd, HEADER.size))))
 
 
 def encode_float(x: float) -> object:

@@ -1,0 +1,59 @@
+"""The one grading policy every entry point uses: a launcher, a secret seed, the exercises.
+
+``python -m autograder grade``, the notebook grade cells' child process, the Gradescope
+entry point and ``nbgrader-regrade`` (through the notebook child) all call
+:func:`authoritative`; ``grade-batch`` runs one ``grade`` process per submission.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from autograder.grading.results import RunResult
+from autograder.grading.run import grade
+from autograder.seam.process import Limits
+from autograder.seam.sandbox import choose_launcher
+
+
+def new_seed() -> int:
+    """A fresh secret seed for the hidden checks (32 bits)."""
+    return secrets.randbelow(2**32)
+
+
+def authoritative(
+    path: Path,
+    exercises: list[str] | None = None,
+    sandbox: str = "auto",
+    seed: int | None = None,
+    *,
+    announce: Callable[[str], None] | None = None,
+    limits: Limits | None = None,
+) -> RunResult:
+    """Grade a folder laid out like ``course/`` the way every entry point does.
+
+    Args:
+        path: the submission folder.
+        exercises: grade only these exercise modules (None: every exercise of the rubric).
+        sandbox: ``"auto"``, ``"require"`` or ``"off"`` (see
+            :func:`autograder.seam.sandbox.choose_launcher`, where the launcher is chosen).
+        seed: the hidden checks' seed (None: a fresh secret one, see :func:`new_seed`).
+        announce: called with the UNSANDBOXED note (if any) before grading starts.
+        limits: per-call and start-up budgets of the workers.
+
+    Returns:
+        The run; its ``notes`` start with the UNSANDBOXED note when there is one and its
+        ``seed`` is the seed used.
+
+    Raises:
+        SandboxUnavailable: ``sandbox="require"`` and the sandbox is unavailable here.
+    """
+    launcher, note = choose_launcher(sandbox)
+    if note and announce is not None:
+        announce(note)
+    seed = new_seed() if seed is None else seed
+    run = grade(Path(path), exercises=exercises, launcher=launcher, limits=limits, seed=seed)
+    if note:
+        run.notes.insert(0, note)
+    return run

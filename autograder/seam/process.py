@@ -1,0 +1,187 @@
+"""One live worker process: start it with a launcher, exchange frames under a deadline, kill it.
+
+The framing is :mod:`autograder.seam.worker.protocol` (shared with the worker); what the
+frames mean is :mod:`autograder.seam.proxy`'s business.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.seam.errors import BadReply, StudentTimeout, WorkerCrashed
+from autograder.seam.launcher import Launcher
+from autograder.seam.worker import protocol
+
+DEFAULT_TIMEOUT = 10.0  # seconds per call
+START_TIMEOUT = 60.0  # seconds to start python, import torch and the student's module
+LOG_TAIL = 1500  # characters of the worker's stdout/stderr shown after a crash
+
+
+@dataclass
+class Limits:
+    """Per-call and start-up budgets."""
+
+    call_timeout: float = DEFAULT_TIMEOUT
+    start_timeout: float = START_TIMEOUT
+
+
+class WorkerProcess:
+    """One live worker: a process, its two pipes and its log."""
+
+    def __init__(self, submission: Path, launcher: Launcher, limits: Limits) -> None:
+        self.limits = limits
+        self.home = tempfile.mkdtemp(prefix="rl4llm-worker-")
+        req_r, self.req_w = os.pipe()
+        self.rep_r, rep_w = os.pipe()
+        self.log = open(os.path.join(self.home, "worker.log"), "w+b")  # noqa: SIM115
+        # Absolute: the worker starts in its own home directory, so a relative path would not be found.
+        submission = Path(submission).resolve()
+        self.launcher = launcher
+        self.slot = launcher.claim()  # e.g. a sandbox uid
+        self.proc = subprocess.Popen(
+            launcher.command(submission, (req_r, rep_w), slot=self.slot),
+            pass_fds=(req_r, rep_w),
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
+            env=launcher.env(self.home),
+            cwd=self.home,
+            start_new_session=True,
+            **launcher.popen_kwargs(),
+        )
+        os.close(req_r)
+        os.close(rep_w)
+        os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
+        self.next_id = 1
+        self.alive = True
+
+    def request(self, req: dict, timeout: float) -> dict:
+        """Send one request and wait for its reply, killing the worker on overrun."""
+        if not self.alive:
+            raise WorkerCrashed("the worker is not running")
+        req = dict(req, id=self.next_id)
+        self.next_id += 1
+        deadline = time.monotonic() + timeout
+        try:
+            self._write_frame(req, deadline)
+        except TimeoutError:
+            self.kill()
+            raise StudentTimeout(f"did not take the call within {timeout:g} s (stopped)") from None
+        except OSError:
+            self.kill()
+            raise WorkerCrashed(self._death_message("before it could take the call")) from None
+        while True:
+            try:
+                reply = self._read_frame(deadline)
+            except TimeoutError:
+                self.kill()
+                raise StudentTimeout(f"did not return within {timeout:g} s (stopped)") from None
+            except EOFError:
+                self.kill()
+                raise WorkerCrashed(self._death_message("during the call")) from None
+            except protocol.ProtocolError as exc:
+                self.kill()
+                raise BadReply(f"the worker sent a bad frame: {exc}") from None
+            if type(reply) is dict and reply.get("id") == req["id"]:
+                return reply
+            # a stale or forged frame: ignore it and keep waiting for the real answer
+
+    def _write_frame(self, obj: object, deadline: float) -> None:
+        """Write one frame without ever blocking past ``deadline`` (the worker may stop reading)."""
+        view = memoryview(protocol.encode_frame(obj))
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [self.req_w], [], remaining)
+            if not ready:
+                raise TimeoutError
+            try:
+                view = view[os.write(self.req_w, view) :]
+            except BlockingIOError:
+                continue
+
+    def _read_frame(self, deadline: float) -> object:
+        length = protocol.frame_length(self._read_exact(protocol.HEADER.size, deadline))
+        return protocol.parse_payload(self._read_exact(length, deadline))
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        chunks = []
+        while n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self.rep_r], [], [], remaining)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self.rep_r, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def _death_message(self, when: str) -> str:
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None:
+            how = "stopped answering"
+        elif code < 0:
+            how = f"was killed by {signal.Signals(-code).name}"
+        else:
+            how = f"exited with code {code}"
+        tail = self.log_tail()
+        return f"the worker process {how} {when}" + (f"; its last output:\n{tail}" if tail else "")
+
+    def log_tail(self) -> str:
+        try:
+            self.log.flush()
+            size = os.fstat(self.log.fileno()).st_size
+            self.log.seek(max(0, size - LOG_TAIL))
+            return self.log.read().decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            return ""
+
+    def kill(self) -> None:
+        """Kill the worker's whole process group and close the pipes."""
+        if not self.alive:
+            return
+        self.alive = False
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for fd in (self.req_w, self.rep_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self.slot is not None:
+            self.launcher.release(self.slot)
+            self.slot = None
+
+    def close(self) -> None:
+        self.kill()
+        try:
+            self.log.close()
+        except OSError:
+            pass
+        shutil.rmtree(self.home, ignore_errors=True)
