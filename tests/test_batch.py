@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder import REPO_ROOT
-from autograder.grading.batch import discover, last_error, needs_retry, problem_notes
+from autograder.grading.ledger import discover, last_error, needs_retry, problem_notes
 from autograder.ingest.errors import SubmissionError
 from autograder.ingest.notebook import notebook_modules, strip_magics
 from autograder.ingest.submission import MAX_FILES, extract_zip, find_root, prepare

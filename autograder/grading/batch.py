@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
 import re
 import shutil
@@ -49,27 +48,25 @@ from pathlib import Path
 
 from autograder import REPO_ROOT
 from autograder.grading.authoritative import new_seed
+from autograder.grading.ledger import (
+    Entry,
+    as_number,
+    batch_stamp,
+    discover,
+    exercise_scores,
+    is_complete,
+    last_error,
+    needs_retry,
+    problem_notes,
+    read_results,
+)
+from autograder.grading.proctree import become_subreaper, die_with_parent, kill_tree, ppid_map
 from autograder.grading.report import failure_results, write_json_atomic
-from autograder.ingest.submission import SubmissionError, kind_of, prepare
-from autograder.verdict import PROBLEMS
+from autograder.ingest.submission import SubmissionError, prepare
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission: preparing, starting and grading
-RETRY_SIGNATURES = (
-    "setpriv: failed to execute",  # RLIMIT_NPROC of the sandbox user was full at start-up
-    "can't start new thread",
-    "Thread creation failed",
-)
 _SEED_RE = re.compile(r"\bseed=(\d+)\b")
 _POLL = 0.1
-
-
-@dataclass
-class Entry:
-    """One submission of the batch."""
-
-    id: str
-    path: Path
-    kind: str
 
 
 @dataclass
@@ -91,213 +88,6 @@ class Outcome:
     status: str
     seconds: float
     graded: bool  # False: skipped because a complete results.json was there
-
-
-# -- discovering submissions ------------------------------------------------------------
-
-
-def _sanitize(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
-
-
-def discover(src: Path, out: Path | None = None) -> tuple[list[Entry], list[str]]:
-    """The submissions of ``src`` with unique, file-system-safe ids; and the names ignored."""
-    src = Path(src)
-    out_resolved = Path(out).resolve() if out is not None else None
-    found: list[tuple[Path, str]] = []
-    ignored: list[str] = []
-    for path in sorted(src.iterdir(), key=lambda p: p.name):
-        if path.name.startswith("."):
-            continue
-        if out_resolved is not None and path.resolve() == out_resolved:
-            continue
-        kind = kind_of(path)
-        if kind is None:
-            ignored.append(path.name)
-            continue
-        found.append((path, kind))
-    stems = [_sanitize(p.name if k == "folder" else p.stem) for p, k in found]
-    entries: list[Entry] = []
-    used: set[str] = set()
-    for (path, kind), stem in zip(found, stems, strict=True):
-        ident = stem if stems.count(stem) == 1 else _sanitize(path.name)
-        base, n = ident, 2
-        while ident in used:
-            ident, n = f"{base}-{n}", n + 1
-        used.add(ident)
-        entries.append(Entry(ident, path, kind))
-    return entries, ignored
-
-
-# -- results.json bookkeeping -------------------------------------------------------------
-
-
-def read_results(path: Path) -> dict | None:
-    """The parsed ``results.json``, or None if it is missing or not a results object."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
-        return None
-    return data
-
-
-def batch_stamp(data: dict | None) -> dict:
-    extra = data.get("extra_data") if isinstance(data, dict) else None
-    stamp = extra.get("batch") if isinstance(extra, dict) else None
-    return stamp if isinstance(stamp, dict) else {}
-
-
-def is_complete(path: Path, exercises: list[str], seed: int) -> bool:
-    """Whether ``path`` holds a results.json this batch finished (same exercises and seed)."""
-    stamp = batch_stamp(read_results(path))
-    return (
-        stamp.get("complete") is True
-        and stamp.get("exercises") == list(exercises)
-        and stamp.get("seed") == seed
-    )
-
-
-def exercise_scores(data: dict, exercises: list[str]) -> dict[str, tuple[float, float]]:
-    """Exercise -> (score, max) from the ``tests`` of a results.json."""
-    out = {name: (0.0, 0.0) for name in exercises}
-    for test in data.get("tests", []):
-        if not isinstance(test, dict):
-            continue
-        name = str(test.get("name", "")).split(":", 1)[0]
-        if name in out:
-            score, top = out[name]
-            out[name] = (score + _num(test.get("score")), top + _num(test.get("max_score")))
-    return out
-
-
-def _num(x) -> float:
-    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else 0.0
-
-
-def problem_notes(data: dict, exercises: list[str], missing: list[str]) -> str:
-    """One short line per exercise that could not be graded normally (import error, ...)."""
-    notes = [f"{name}: {name}.py is missing" for name in exercises if name in missing]
-    for name in exercises:
-        if name in missing:
-            continue
-        counts: dict[str, int] = {}
-        first: dict[str, str] = {}
-        for test in data.get("tests", []):
-            if not isinstance(test, dict) or not str(test.get("name", "")).startswith(f"{name}:"):
-                continue
-            output = str(test.get("output", ""))
-            extra = test.get("extra_data")
-            verdict = str(extra.get("verdict", "")) if isinstance(extra, dict) else ""
-            if verdict in PROBLEMS:
-                counts[verdict] = counts.get(verdict, 0) + 1
-                first.setdefault(verdict, output.splitlines()[0] if output else verdict)
-        if "import error" in first:
-            notes.append(f"{name}: {first['import error'][:200]}")
-        elif counts:
-            parts = [f"{n} check(s) {v}" for v, n in counts.items()]
-            notes.append(f"{name}: {', '.join(parts)}")
-    return "; ".join(notes)
-
-
-def last_error(output: Path) -> str:
-    """``": <the grader's last 'error: ...' line>"`` from its output, or ""."""
-    try:
-        lines = output.read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    said = [ln.removeprefix("error: ") for ln in lines if ln.startswith("error: ")]
-    return f": {said[-1][:200]}" if said else ""
-
-
-def needs_retry(data: dict | None, output: Path) -> bool:
-    """Whether a worker (or the sandbox probe) could not start: the sandbox user's process
-    limit was full, e.g. because of another submission's fork bomb."""
-    text = json.dumps(data.get("tests", [])) if data else ""
-    try:
-        text += output.read_text(errors="replace")[-20000:]
-    except OSError:
-        pass
-    return any(sig in text for sig in RETRY_SIGNATURES)
-
-
-# -- killing process trees ----------------------------------------------------------------
-
-
-def _ppid_map() -> dict[int, int]:
-    """pid -> ppid of every process (Linux /proc; empty elsewhere)."""
-    out = {}
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return out
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                stat = fh.read()
-            out[int(name)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for child, parent in _ppid_map().items():
-        children.setdefault(parent, []).append(child)
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def kill_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL a grading process, its process group and every process it started.
-
-    Sandboxed workers die with their grading process anyway (``--die-with-parent``
-    and a PID namespace); this also catches plain (``--no-sandbox``) workers, which
-    run in sessions of their own.
-    """
-    tree = descendants(proc.pid)
-    own = os.getpgrp()
-    for pid in [proc.pid, *tree]:
-        with contextlib.suppress(OSError):
-            pgid = os.getpgid(pid)
-            if pgid != own:
-                os.killpg(pgid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-def become_subreaper() -> bool:
-    """Make orphaned descendants (escaped daemons) our children, so they can be killed."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        return False
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 # -- the batch ----------------------------------------------------------------------------------
@@ -506,7 +296,7 @@ class Batch:
             cwd=tmp,  # never the submission: `python -m` puts the cwd on sys.path
             env=env,
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
         )
         return job
 
@@ -553,7 +343,7 @@ class Batch:
         write_json_atomic(path, data)
         self._cleanup(job)
         self.done += 1
-        total = sum(_num(t.get("score")) for t in data.get("tests", []) if isinstance(t, dict))
+        total = sum(as_number(t.get("score")) for t in data.get("tests", []) if isinstance(t, dict))
         top = self.max_points(data)
         self.log(
             f"graded id={entry.id} status={status!r} score={total:g}/{top:g} time={seconds:.1f}s"
@@ -579,7 +369,7 @@ class Batch:
         self._swept = time.monotonic()
         mine = {job.proc.pid for job in running.values() if job.proc is not None}
         me = os.getpid()
-        for pid, ppid in _ppid_map().items():
+        for pid, ppid in ppid_map().items():
             if ppid != me or pid in mine:
                 continue
             with contextlib.suppress(OSError):
@@ -593,7 +383,7 @@ class Batch:
     def max_points(self, data: dict) -> float:
         tests = [t for t in data.get("tests", []) if isinstance(t, dict)]
         if tests:
-            return sum(_num(t.get("max_score")) for t in tests)
+            return sum(as_number(t.get("max_score")) for t in tests)
         return sum(self.rubric.exercises[n].max_points for n in self.exercises)
 
     def status_of(self, entry: Entry) -> str:
