@@ -359,6 +359,7 @@ def leftover_processes(marker: str) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not bwrap_works()[0], reason="needs the bubblewrap sandbox (fork bomb, daemon)")
 def test_a_batch_grades_every_kind_of_submission_and_resumes(tmp_path):
     kinds = build_batch(tmp_path / "subs")
@@ -461,6 +462,7 @@ def test_a_batch_grades_every_kind_of_submission_and_resumes(tmp_path):
     assert f"seed={SEED} (read back" in log2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not bwrap_works()[0], reason="needs the bubblewrap sandbox")
 def test_an_interrupted_batch_resumes_where_it_stopped(tmp_path):
     subs = tmp_path / "subs"

@@ -110,6 +110,7 @@ def entries_of(data: dict, exercise: str) -> list[dict]:
     return [t for t in data["tests"] if t["name"].startswith(f"{exercise}: ")]
 
 
+@pytest.mark.slow
 def test_grading_exits_0_whatever_the_score(broken_run):
     proc, data = broken_run
     assert proc.returncode == 0, f"expected exit 0 for a low score, got:\n{show(proc)}"
@@ -122,6 +123,7 @@ def test_grading_exits_0_whatever_the_score(broken_run):
     )
 
 
+@pytest.mark.slow
 def test_results_json_follows_the_gradescope_schema(broken_run):
     proc, data = broken_run
     assert isinstance(data, dict), (
@@ -157,6 +159,7 @@ def test_results_json_follows_the_gradescope_schema(broken_run):
     )
 
 
+@pytest.mark.slow
 def test_the_missing_exercise_scores_0_and_every_check_says_it_is_missing(broken_run):
     _, data = broken_run
     tests = entries_of(data, "ex02_returns")
@@ -179,6 +182,7 @@ def test_the_missing_exercise_scores_0_and_every_check_says_it_is_missing(broken
     assert not unclear, f"expected a clear reason, not {unclear[:2]}"
 
 
+@pytest.mark.slow
 def test_the_exercise_with_a_syntax_error_scores_0_and_every_check_names_the_error_and_line(
     broken_run,
 ):
@@ -201,6 +205,7 @@ def test_the_exercise_with_a_syntax_error_scores_0_and_every_check_names_the_err
     )
 
 
+@pytest.mark.slow
 def test_the_exercises_copied_from_solutions_get_full_marks(broken_run):
     proc, data = broken_run
     tests = entries_of(data, "ex01_gridworld")
@@ -217,6 +222,7 @@ def test_the_exercises_copied_from_solutions_get_full_marks(broken_run):
     )
 
 
+@pytest.mark.slow
 def test_grading_an_empty_folder_exits_0_with_score_0(tmp_path):
     out = tmp_path / "results.json"
     sub = tmp_path / "empty"
@@ -265,6 +271,7 @@ def grade_in_fresh_python(submission: Path, exercises: list[str] | None = None) 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_a_broken_exercise_does_not_cost_a_later_correct_exercise_its_points(tmp_path):
     (tmp_path / "ex01_gridworld.py").write_text("def f(:\n    pass\n")
     shutil.copy(SOLUTIONS / "ex02_returns.py", tmp_path / "ex02_returns.py")
@@ -278,6 +285,7 @@ def test_a_broken_exercise_does_not_cost_a_later_correct_exercise_its_points(tmp
     assert ex01[0] == 0, f"expected 0 for ex01 with a syntax error, got {ex01}"
 
 
+@pytest.mark.slow
 def test_the_reference_solutions_get_full_marks():
     got = grade_in_fresh_python(SOLUTIONS)
     expected = sorted(rubric().exercises)

@@ -43,6 +43,8 @@ from corpus_support import (
     plan_batches,
 )
 
+pytestmark = pytest.mark.slow  # grades real submissions end to end
+
 CHAFF = entries("chaff")
 WHEAT = entries("wheat")
 MIN_CHAFF, MIN_WHEAT = 4, 2

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # grades real submissions end to end
+
 REPO = Path(__file__).resolve().parents[1]
 ONLY = ("ex01_gridworld", "ex02_returns")
 

@@ -39,6 +39,8 @@ pytest.importorskip("nbgrader")
 from autograder.build.markers import strip_markers  # noqa: E402
 from autograder.build.release import removed_checks  # noqa: E402
 
+pytestmark = pytest.mark.slow  # grades real submissions end to end
+
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "a1_policy_gradients"
 NB = f"{ASSIGNMENT}.ipynb"

@@ -213,6 +213,7 @@ def test_notebook_code_skips_grade_cells_and_honours_saved_errors():
 
 
 # -- executing the reference notebooks ------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_the_reference_notebook_runs_and_every_grade_cell_passes(name, tmp_path):
     nbclient = pytest.importorskip("nbclient")

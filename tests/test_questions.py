@@ -39,6 +39,8 @@ from autograder.grading.report import gradescope, render_table
 from autograder.grading.results import MANUAL, ON_SUBMISSION, CheckResult, ExerciseResult, RunResult
 from autograder.grading.rubric import Rubric
 
+pytestmark = pytest.mark.slow  # grades real submissions end to end
+
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 COURSE = REPO / "course"

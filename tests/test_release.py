@@ -29,6 +29,8 @@ from autograder.build.release import (
 )
 from autograder.grading.rubric import Rubric
 
+pytestmark = pytest.mark.slow  # grades real submissions end to end
+
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 

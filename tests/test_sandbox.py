@@ -37,6 +37,8 @@ from autograder.seam.sandbox import (
     choose_launcher,
 )
 
+pytestmark = pytest.mark.slow  # grades real submissions end to end
+
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location(
     "rl4llm_exploit_harness", REPO / "tests" / "exploits" / "harness.py"

@@ -30,6 +30,8 @@ from autograder.seam.process import Limits
 from autograder.seam.proxy import Impl
 from autograder.seam.values import Array, Handle
 
+pytestmark = pytest.mark.slow  # starts real worker processes
+
 CALL_TIMEOUT = 1.0
 SLACK = 4.0  # seconds allowed beyond the per-call timeout on a loaded machine (kill + reap)
 

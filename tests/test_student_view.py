@@ -18,6 +18,8 @@ import pytest
 from autograder.grading.results import CheckResult
 from autograder.grading.rubric import Rubric
 
+pytestmark = pytest.mark.slow  # grades real submissions end to end
+
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "course"
 SOLUTIONS = REPO / "solutions"
