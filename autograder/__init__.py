@@ -1,4 +1,4 @@
-"""rl4llm autograder: checks, worker seam, plugin, reports and build tools."""
+"""rl4llm autograder: see docs/architecture.md for the layout (commands, ingest, grading, seam, checks, build)."""
 
 from pathlib import Path
 
