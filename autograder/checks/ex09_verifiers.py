@@ -53,6 +53,19 @@ MATH_WHERE: list[MathCase] = [
     ),
     (THINK + "<answer>\n#### 72\n</answer>", "72", 1.0, "#### inside a multi-line <answer>"),
 ]
+MATH_ANSWER_TAG: list[MathCase] = [
+    ("<think>48+24=72</think><answer>72</answer>", "72", 1.0, "a bare number in <answer>"),
+    (THINK + "<answer>\n 72 \n</answer>", "72", 1.0, "a multi-line <answer>"),
+    ("<think>so \\boxed{72}? no.</think><answer>70</answer>", "72", 0.0, "a retracted \\boxed"),
+    ("<think>so \\boxed{72}? no.</think><answer>70</answer>", "70", 1.0, "<answer> beats \\boxed"),
+    ("<think>#### 72</think>\n<answer>70</answer>", "72", 0.0, "<answer> beats ####"),
+    ("<answer>70</answer>\n#### 72", "70", 1.0, "<answer> beats a later ####"),
+    ("<answer>70</answer> then <answer>72</answer>", "72", 1.0, "the last <answer> counts"),
+    ("<answer>70</answer> then <answer>72</answer>", "70", 0.0, "the first <answer> does not"),
+    ("<answer>$1,000.</answer>", "1000", 1.0, "normalised inside <answer>"),
+    ("<answer>The answer is 72</answer>", "72", 0.0, "words in <answer> are not a number"),
+    ("<answer>72 \n#### 70", "70", 1.0, "an unclosed <answer> is no block"),
+]
 MATH_NORMALISATION: list[MathCase] = [
     ("#### 1,000", "1000", 1.0, "thousands separator"),
     ("#### 1,234,567", "1234567", 1.0, "two thousands separators"),
@@ -92,7 +105,7 @@ MATH_NO_ANSWER: list[MathCase] = [
     ("#### 72", "", 0.0, "an empty gold"),
     ("#### 1/0", "1", 0.0, "division by zero does not crash"),
 ]
-MATH_CASES = MATH_WHERE + MATH_NORMALISATION + MATH_NUMBERS + MATH_NO_ANSWER
+MATH_CASES = MATH_WHERE + MATH_ANSWER_TAG + MATH_NORMALISATION + MATH_NUMBERS + MATH_NO_ANSWER
 
 EXTRACT_CASES: list[tuple[str | None, str | None]] = [
     ("The answer is\n#### 72", "72"),
@@ -104,6 +117,15 @@ EXTRACT_CASES: list[tuple[str | None, str | None]] = [
     ("$\\boxed{\\frac{\\sqrt{2}}{2}}$.", "\\frac{\\sqrt{2}}{2}"),
     ("\\boxed{\\{1, 2\\}}", "\\{1, 2\\}"),
     ("\\boxed{7} #### 9", "9"),
+    ("<think>48+24=72</think><answer>72</answer>", "72"),
+    ("<answer> 1 </answer><answer>\n2\n</answer>", "2"),
+    ("<think>\\boxed{5}</think><answer>7</answer>", "7"),
+    ("<think>#### 5</think><answer>7</answer>", "7"),
+    ("<answer>7</answer>\n#### 9", "7"),
+    ("<answer>\\boxed{\\frac{1}{2}}</answer>", "\\frac{1}{2}"),
+    ("<answer>\n#### 72\n</answer>", "72"),
+    ("<answer>x = 3</answer>", "x = 3"),
+    ("<answer>7 and #### 9", "9"),
     ("no marker here: 72", None),
     ("", None),
     (None, None),
@@ -143,7 +165,7 @@ def expect_reward(out: object, expected: float, call: str) -> None:
 
 
 # -- extract_answer -----------------------------------------------------------------------------
-def test_extract_answer_takes_the_last_marker_and_matches_braces(impl):
+def test_extract_answer_prefers_the_last_answer_tag_then_hashes_then_boxed(impl):
     for completion, expected in EXTRACT_CASES:
         out = impl.extract_answer(completion)
         call = f"extract_answer({completion!r})"
@@ -167,6 +189,10 @@ def _math_table(impl, rows) -> None:
 
 def test_math_reward_finds_the_last_answer_marker(impl):
     _math_table(impl, MATH_WHERE)
+
+
+def test_math_reward_reads_the_last_answer_block_before_any_other_marker(impl):
+    _math_table(impl, MATH_ANSWER_TAG)
 
 
 def test_math_reward_normalises_dollars_commas_spaces_and_a_trailing_period(impl):
@@ -240,7 +266,16 @@ def test_the_rewards_are_python_floats_0_or_1_and_never_raise_on_any_text(impl, 
 @given(
     n=st.integers(-(10**7), 10**7),
     fmt=st.sampled_from(
-        ["#### {n}", "#### {c}", "#### ${c}.", "\\boxed{{{n}}}", "\\boxed{{{c}}}", "#### {n}.0"]
+        [
+            "#### {n}",
+            "#### {c}",
+            "#### ${c}.",
+            "\\boxed{{{n}}}",
+            "\\boxed{{{c}}}",
+            "#### {n}.0",
+            "<answer>{n}</answer>",
+            "<think>#### 7</think><answer> ${c} </answer>",
+        ]
     ),
     gold=st.sampled_from(["{n}", "{n}.0", "{c}", "Work.\n#### {n}"]),
     prefix=st.text(alphabet="abc 123+=\n", max_size=30),
@@ -438,18 +473,25 @@ def test_matches_the_reference_on_fresh_random_completions(impl, ref, rng):
     def completion() -> str:
         think = (
             "<think>\n"
-            + "\n".join(f"step {i}: {number()}" for i in range(int(rng.integers(0, 4))))
+            + "\n".join(
+                str(
+                    rng.choice(["step {}: {}", "step {}: #### {}", "step {}: \\boxed{{{}}}"])
+                ).format(i, number())
+                for i in range(int(rng.integers(0, 4)))
+            )
             + "\n</think>\n"
         )
         answers = [number() for _ in range(int(rng.integers(1, 3)))]
-        style = int(rng.integers(3))
+        style = int(rng.integers(4))
         if style == 0:
             body = "\n" + "\n".join(f"#### {a}" for a in answers) + "\n"
         elif style == 1:
             body = " then ".join(f"\\boxed{{{a}}}" for a in answers)
-        else:
+        elif style == 2:
             body = f"The answer is {answers[-1]}"
-        tail = str(rng.choice(["", ".", "\n", " Done."]))
+        else:
+            body = f" {answers[-1]} "
+        tail = str(rng.choice(["", ".", "\n", " Done.", f"\n#### {number()}"]))
         return think + f"<answer>{body}</answer>" + tail
 
     for _ in range(150):
