@@ -54,6 +54,11 @@ class SimpleGridWorld:
     Args:
         size: side length of the grid, an ``int >= 2``.
 
+    Attributes:
+        size: the side length, a Python ``int`` (ex05's functions read ``env.size``
+            and call ``env.transition``, so keep both).
+        goal: ``(size - 1, size - 1)``.
+
     Raises:
         ValueError: if ``size`` is not an integer of at least 2.
     """

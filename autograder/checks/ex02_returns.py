@@ -65,13 +65,12 @@ def test_an_empty_episode_gives_an_empty_float32_tensor(impl):
     expect_array(impl.normalize(torch.zeros(0)), np.zeros(0), "normalize(tensor([]))")
 
 
-def test_a_gamma_outside_0_1_raises_value_error_naming_gamma(impl):
+def test_a_gamma_outside_0_1_raises_value_error(impl):
     for gamma in (-0.1, 1.5, float("nan")):
         expect_raises(
             "ValueError",
             lambda g=gamma: impl.discounted_returns([1.0, 2.0], g),
             f"discounted_returns([1.0, 2.0], {gamma})",
-            mentions="gamma",
         )
 
 

@@ -322,36 +322,28 @@ def test_bad_shapes_clip_eps_and_an_empty_mask_raise_value_error(impl):
         "ValueError",
         lambda: impl.ppo_clip_loss(new, old, adv, -0.1),
         "ppo_clip_loss(..., clip_eps=-0.1)",
-        mentions="clip_eps",
     )
     expect_raises(
         "ValueError",
         lambda: impl.ppo_clip_loss(new, old, adv, 0.2, mask=torch.zeros(6)),
         "ppo_clip_loss(..., mask=zeros(6)) (no entry to average over)",
-        mentions="mask",
     )
     expect_raises(
         "ValueError",
         lambda: impl.ppo_stats(new, old, adv, 0.2, mask=torch.zeros(6)),
         "ppo_stats(..., mask=zeros(6)) (no entry to average over)",
-        mentions="mask",
     )
 
 
 def test_gae_rejects_gamma_or_lam_outside_0_1_and_mismatched_lengths(impl):
     r, v, d = [1.0, 0.0, 2.0], [0.5, 0.4, 0.3], [False, True, False]
-    expect_raises(
-        "ValueError", lambda: impl.gae(r, v, d, gamma=1.5), "gae(..., gamma=1.5)", mentions="gamma"
-    )
+    expect_raises("ValueError", lambda: impl.gae(r, v, d, gamma=1.5), "gae(..., gamma=1.5)")
     expect_raises(
         "ValueError",
         lambda: impl.gae(r, v, d, gamma=-0.1),
         "gae(..., gamma=-0.1)",
-        mentions="gamma",
     )
-    expect_raises(
-        "ValueError", lambda: impl.gae(r, v, d, lam=1.2), "gae(..., lam=1.2)", mentions="lam"
-    )
+    expect_raises("ValueError", lambda: impl.gae(r, v, d, lam=1.2), "gae(..., lam=1.2)")
     expect_raises(
         "ValueError", lambda: impl.gae(r, v[:2], d), "gae(<3 rewards>, <2 values>, <3 dones>)"
     )
