@@ -94,7 +94,8 @@ class SimpleGridWorld:
             action: one of ``UP, RIGHT, DOWN, LEFT`` (0..3).
 
         Returns:
-            ``(next_state, reward, done)``; from the goal ``(goal, 0.0, True)``.
+            ``(next_state, reward, done)``: a tuple of two Python ``int``, a Python
+            ``float`` and a ``bool``; from the goal ``(goal, 0.0, True)``.
 
         Raises:
             ValueError: bad action, or a state outside the grid.
@@ -132,7 +133,8 @@ class SimpleGridWorld:
             action: one of ``UP, RIGHT, DOWN, LEFT`` (0..3).
 
         Returns:
-            ``(next_state, reward, done)``.
+            ``(next_state, reward, done)``: a tuple of two Python ``int``, a Python
+            ``float`` and a ``bool``.
 
         Raises:
             ValueError: bad action.

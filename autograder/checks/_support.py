@@ -143,3 +143,23 @@ def unchanged(
     a = before.numpy() if isinstance(before, torch.Tensor) else before
     b = after.numpy() if isinstance(after, torch.Tensor) else after
     assert np.array_equal(a, b, equal_nan=True), f"{call}: {name} was modified in place"
+
+
+def guarded(behaviour: Callable[[], object], what: str) -> None:
+    """Run the behaviour check that a contract check scores together with.
+
+    A contract (a shape, a dtype, no mutation, a ``ValueError`` on bad input, an edge
+    case whose answer is 0) is easy to satisfy with a trivial body: a constant, the
+    identity or an always-raise. So each contract check first runs ``behaviour``, a
+    hand-worked value of the function it guards, and fails when that fails.
+
+    Args:
+        behaviour: a thunk that asserts a value on a hand example.
+        what: what the behaviour is, for the message (e.g. ``"discounted_returns([1, 2, 3], 0.5)"``).
+    """
+    try:
+        behaviour()
+    except AssertionError as err:
+        raise AssertionError(
+            f"{err}\n(this check scores only together with a correct {what})"
+        ) from None
