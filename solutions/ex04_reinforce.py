@@ -58,7 +58,7 @@ def reinforce_loss(log_probs: torch.Tensor, returns: torch.Tensor) -> torch.Tens
         returns: ``(T,)`` returns (treated as constants).
 
     Returns:
-        0-d loss tensor; its gradient w.r.t. ``log_probs[t]`` is ``-returns[t]``.
+        0-d float32 loss tensor (for float32 inputs); its gradient w.r.t. ``log_probs[t]`` is ``-returns[t]``.
     """
     ### BEGIN SOLUTION
     return -(log_probs * returns.detach()).sum()  # ()

@@ -119,7 +119,7 @@ def grpo_loss(
         kl_coef: weight of the k3 penalty (>= 0).
 
     Returns:
-        0-d loss tensor; padding affects neither its value nor its gradient.
+        0-d float32 loss tensor (for float32 inputs); padding affects neither its value nor its gradient.
 
     Raises:
         ValueError: mismatched shapes, a mask that is not 0/1, a row without a real
