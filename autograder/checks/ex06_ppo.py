@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks._support import expect_array, expect_float, expect_raises, show
+from autograder.checks._support import expect_array, expect_float, expect_raises, guarded, show
 from autograder.values import Array
 
 EXERCISE = "ex06_ppo"
@@ -232,6 +232,9 @@ def test_the_loss_is_a_0_d_float32_tensor_and_no_gradient_reaches_logp_old_or_ad
     assert (
         isinstance(out, Array) and out.lib == "torch" and out.shape == () and out.dtype == "float32"
     ), f"{call}: expected a 0-d float32 tensor, got {show(out)}"
+    expected, grad_new = ppo_by_hand(new.detach(), old.detach(), adv.detach(), 0.2)
+    loss_of(out, expected, call)  # the contract scores only with the value and the gradient
+    expect_array(res["grads"][0], grad_new, f"d {call} / d logp_new", rtol=1e-4, atol=1e-6)
     for name, g in (("logp_old", res["grads"][1]), ("adv", res["grads"][2])):
         assert g is None or not np.any(g.value), (
             f"d {call} / d {name}: expected no gradient ({name} comes from the rollout: .detach() it), got {show(g)}"
@@ -243,6 +246,15 @@ def test_inputs_are_not_modified(impl):
     mask = f32([1, 1, 1, 1, 0, 0])
     for fn in ("ppo_clip_loss", "ppo_stats"):
         res = impl.inputs_after(fn, new, old, adv, 0.2, mask=mask)
+        call = f"{fn}(logp_new, logp_old, adv, 0.2, mask=[1, 1, 1, 1, 0, 0])"
+        if fn == "ppo_clip_loss":  # the contract scores only with the value
+            loss_of(res["out"], ppo_by_hand(new, old, adv, 0.2, mask)[0], call)
+        else:
+            want = stats_by_hand(new, old, 0.2, mask)
+            got = res["out"]
+            assert isinstance(got, dict) and all(
+                type(got.get(k)) is float and abs(got[k] - v) <= 1e-5 for k, v in want.items()
+            ), f"{call}: expected {want}, got {show(got)}"
         for i, (name, sent) in enumerate((("logp_new", new), ("logp_old", old), ("adv", adv))):
             expect_array(
                 res["args"][i],
@@ -260,6 +272,12 @@ def test_inputs_are_not_modified(impl):
         )
     r, v, d = f32([1.0, 0.0, 2.0]), f32([0.5, 0.4, 0.3]), torch.tensor([False, True, False])
     res = impl.inputs_after("gae", r, v, d, 0.9, 0.8)
+    out = res["out"]
+    call = "gae(rewards=[1., 0., 2.], values=[0.5, 0.4, 0.3], dones=[False, True, False], 0.9, 0.8)"
+    assert type(out) is tuple and len(out) == 2, (
+        f"{call}: expected (advantages, returns), got {show(out)}"
+    )
+    expect_array(out[0], gae_by_hand(r, v, d, 0.9, 0.8, 0.0), f"{call}: advantages", atol=1e-5)
     expect_array(
         res["args"][0],
         r,
@@ -303,6 +321,21 @@ def test_gae_returns_two_float32_tensors_without_grad_for_lists_or_tensors(impl)
 
 def test_bad_shapes_clip_eps_and_an_empty_mask_raise_value_error(impl):
     new, old, adv = lesson_batch()
+    mean = sum(c[2] for c in CASES) / len(CASES)
+    guarded(
+        lambda: loss_of(
+            impl.ppo_clip_loss(new, old, adv, 0.0 + 0.2), mean, "ppo_clip_loss(<the six cases>)"
+        ),
+        "ppo_clip_loss",
+    )
+    guarded(
+        lambda: loss_of(
+            impl.ppo_clip_loss(new[:1], old[:1], adv[:1], 0.0),
+            ppo_by_hand(new[:1], old[:1], adv[:1], 0.0)[0],
+            "ppo_clip_loss(<the first case>, clip_eps=0.0)",
+        ),
+        "ppo_clip_loss (clip_eps = 0 is allowed)",
+    )
     expect_raises(
         "ValueError",
         lambda: impl.ppo_clip_loss(new, old[:5], adv, 0.2),
@@ -337,6 +370,17 @@ def test_bad_shapes_clip_eps_and_an_empty_mask_raise_value_error(impl):
 
 def test_gae_rejects_gamma_or_lam_outside_0_1_and_mismatched_lengths(impl):
     r, v, d = [1.0, 0.0, 2.0], [0.5, 0.4, 0.3], [False, True, False]
+    for g, lam in ((1.0, 1.0), (0.0, 0.0)):  # the ends of [0, 1] are allowed
+        call = f"gae({r}, {v}, {d}, gamma={g}, lam={lam})"
+        guarded(
+            lambda g=g, lam=lam, c=call: expect_array(
+                impl.gae(r, v, d, gamma=g, lam=lam)[0],
+                gae_by_hand(r, v, d, g, lam, 0.0),
+                f"{c}: advantages",
+                atol=1e-5,
+            ),
+            "gae",
+        )
     expect_raises("ValueError", lambda: impl.gae(r, v, d, gamma=1.5), "gae(..., gamma=1.5)")
     expect_raises(
         "ValueError",
