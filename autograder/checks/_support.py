@@ -105,9 +105,13 @@ def expect_float(
     assert math.isfinite(out) or not math.isfinite(expected), (
         f"{call}: expected {expected:.6g}, got {out}"
     )
-    assert math.isclose(out, expected, rel_tol=rtol, abs_tol=atol), (
-        f"{call}: expected {expected:.6g}, got {out:.6g}"
-    )
+    if not math.isclose(out, expected, rel_tol=rtol, abs_tol=atol):
+        want, got = f"{expected:.6g}", f"{out:.6g}"
+        if want == got:  # never "expected 0.333333, got 0.333333"
+            want, got = repr(float(expected)), repr(float(out))
+        raise AssertionError(
+            f"{call}: expected {want}, got {got} (tolerance: rel {rtol:g}, abs {atol:g})"
+        )
     return float(out)
 
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks._support import expect_array, expect_raises, show, unchanged
+from autograder.checks._support import expect_array, expect_raises, guarded, show, unchanged
 from autograder.values import Array
 
 EXERCISE = "ex07_kl"
@@ -191,6 +191,9 @@ def test_inputs_are_not_modified(impl):
     mask, score = mask_of(lengths, starts, T), f32([1.0, 2.0])
     res = impl.inputs_after("kl_penalized_rewards", logp, ref, mask, score, 0.1)
     call = "kl_penalized_rewards(logp, ref_logp, mask, score, 0.1) with garbage in the padding"
+    expect_rewards(  # the contract scores only with the values
+        res["out"], rewards_by_hand(logp, ref, mask, score, 0.1), mask, call
+    )
     for i, (name, sent) in enumerate(
         (("logp", logp), ("ref_logp", ref), ("mask", mask), ("score", score))
     ):
@@ -207,6 +210,8 @@ def test_inputs_are_not_modified(impl):
     for fn in ("kl_k1", "kl_k3"):
         a, b = f32(LOGP), f32(REF)
         res = impl.inputs_after(fn, a, b)
+        want = np.float64(LOGP) - np.float64(REF) if fn == "kl_k1" else k3_by_hand(a, b)
+        expect_array(res["out"], want, f"{fn}(logp={LOGP}, ref_logp={REF})", atol=1e-6)
         expect_array(
             res["args"][0],
             a,
@@ -223,7 +228,27 @@ def test_inputs_are_not_modified(impl):
         )
 
 
+def _lesson_example_works(impl) -> None:
+    logp, ref = f32([LOGP + [0.0, 0.0]]), f32([REF + [0.0, 0.0]])
+    mask = f32([[1, 1, 1, 0, 0]])
+    out = impl.kl_penalized_rewards(logp, ref, mask, f32([2.0]), 0.1)
+    expect_rewards(
+        out, [LESSON_REWARDS + [0.0, 0.0]], mask, "kl_penalized_rewards(<the lesson example>)"
+    )
+    for fn, want in (
+        ("kl_k1", np.float64(LOGP) - np.float64(REF)),
+        ("kl_k3", k3_by_hand(LOGP, REF)),
+    ):
+        expect_array(
+            getattr(impl, fn)(f32(LOGP), f32(REF)),
+            want,
+            f"{fn}(logp={LOGP}, ref_logp={REF})",
+            atol=1e-6,
+        )
+
+
 def test_a_row_without_a_real_token_or_mismatched_shapes_raise_value_error(impl):
+    guarded(lambda: _lesson_example_works(impl), "kl_penalized_rewards, kl_k1 and kl_k3")
     logp, ref = (
         f32([[-1.0, -2.0, -0.5], [-1.0, -1.0, -1.0]]),
         f32([[-1.5, -1.0, -0.5], [-1.0, -1.0, -1.0]]),
