@@ -123,8 +123,8 @@ def train_bandit(
     * **actions**: 4 (``0..3``); reward ``1.0`` for ``target_action``, ``wrong_reward``
       for the other three; every episode is one step;
     * **policy**: ``nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 4))``
-      giving logits, actions sampled from ``Categorical(logits=...)``, built after
-      ``torch.manual_seed(seed)``;
+      giving logits, built after ``torch.manual_seed(seed)``; actions sampled from the
+      softmax of the logits (e.g. ``Categorical(logits=...)``);
     * **update**: one Adam step (learning rate ``lr``) per episode on the loss
       ``-log_prob(action) * reward`` (no baseline, no normalisation).
 

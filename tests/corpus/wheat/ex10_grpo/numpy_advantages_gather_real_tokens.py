@@ -49,6 +49,9 @@ def grpo_loss(logp, logp_old, ref_logp, adv, mask, clip_eps=0.2, kl_coef=0.0):
         a = adv[b].detach()
         ratio = torch.exp(lp - old)
         surrogate = torch.minimum(ratio * a, ratio.clamp(1 - clip_eps, 1 + clip_eps) * a)
-        d = ref - lp
-        rows.append((-surrogate + kl_coef * (torch.expm1(d) - d)).mean())
+        loss = -surrogate
+        if kl_coef:
+            d = ref - lp
+            loss = loss + kl_coef * (torch.expm1(d) - d)
+        rows.append(loss.mean())
     return torch.stack(rows).mean()
