@@ -52,9 +52,9 @@ HINTS = {
         "Compare the gap between your two numbers with their spread over seeds (`target` plot)."
     ),
     "Q3_choice": (
-        "the lesson: 'the magnitude of each adjustment is proportional to the reward received'. "
-        "What adjustment does a wrong action get when its reward is 0.0? Compare the curves of "
-        "your `wrong_reward` plot."
+        "what gradient does an episode that sampled a wrong action give when its reward is 0.0? "
+        "And what happens to the other actions' probabilities when the target's logit rises "
+        "(softmax)? Compare the curves of your `wrong_reward` plot."
     ),
     "CU1_choice": (
         "re-read 'Putting It All Together': the state is the context so far; what does the "
