@@ -37,6 +37,18 @@ def show(x: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def values(x: np.ndarray, limit: int = 400) -> str:
+    """The numbers of an array, without its dtype: ``[0.791, 0.89, 1.0]``."""
+    text = np.array2string(
+        np.asarray(x, dtype=np.float64),
+        threshold=24,
+        separator=", ",
+        formatter={"float_kind": lambda v: f"{v:.6g}"},
+    )
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def describe(out: object) -> str:
     if isinstance(out, Array):
         return out.describe()
@@ -91,7 +103,21 @@ def expect_array(
             got[finite], exp.astype(np.float64)[finite], rtol=rtol, atol=atol, strict=True
         )
     except AssertionError:
-        raise AssertionError(f"{call}: expected {show(exp)}, got {show(out.value)}") from None
+        # Values only: the dtype was checked above, so printing "dtype=float64" next to
+        # "dtype=float32" here would make a value error look like a dtype error.
+        with np.errstate(invalid="ignore"):
+            diff = np.where(finite, np.abs(got - exp.astype(np.float64)), 0.0)
+        first = ""
+        if diff.size > 1:
+            where = np.unravel_index(int(np.argmax(diff)), diff.shape)
+            first = (
+                f"; largest difference at index {tuple(int(i) for i in where)}: expected "
+                f"{float(exp[where])!r}, got {float(got[where])!r}"
+            )
+        raise AssertionError(
+            f"{call}: expected {values(exp)}, got {values(out.value)}{first} "
+            f"(tolerance: rel {rtol:g}, abs {atol:g})"
+        ) from None
     return got
 
 
