@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks._support import expect_float, expect_raises, show
+from autograder.checks._support import expect_float, expect_raises, guarded, show
 
 EXERCISE = "ex09_verifiers"
 
@@ -164,6 +164,21 @@ def expect_reward(out: object, expected: float, call: str) -> None:
     assert out == expected, f"{call}: expected {expected}, got {out}"
 
 
+def _rewards_work(impl) -> None:
+    """A right answer scores 1.0 (the checks of 0.0 and of 'never raises' score with it)."""
+    for completion, gold in (("#### 72", "72"), ("<think>a</think><answer>72</answer>", "72")):
+        expect_reward(
+            impl.math_reward(completion, gold), 1.0, f"math_reward({completion!r}, {gold!r})"
+        )
+    good = "<think>a</think><answer>72</answer>"
+    expect_reward(impl.format_reward(good), 1.0, f"format_reward({good!r})")
+
+
+def _code_works(c) -> None:
+    call = f"code_reward({ADD!r}, {ADD_TESTS!r})"
+    expect_float(c.code_reward(ADD, ADD_TESTS), 1.0, call, rtol=0, atol=0)
+
+
 # -- extract_answer -----------------------------------------------------------------------------
 def test_extract_answer_prefers_the_last_answer_tag_then_hashes_then_boxed(impl):
     for completion, expected in EXTRACT_CASES:
@@ -204,6 +219,7 @@ def test_math_reward_compares_numbers_not_strings_or_substrings(impl):
 
 
 def test_math_reward_is_0_without_an_answer_and_never_raises_on_bad_input(impl):
+    guarded(lambda: _rewards_work(impl), "math_reward")
     _math_table(impl, MATH_NO_ANSWER)
 
 
@@ -250,6 +266,7 @@ messy_text = st.lists(
 
 @given(completion=messy_text, gold=st.one_of(messy_text, st.integers(-999, 999).map(str)))
 def test_the_rewards_are_python_floats_0_or_1_and_never_raise_on_any_text(impl, completion, gold):
+    guarded(lambda: _rewards_work(impl), "math_reward and format_reward")
     for name, out in (
         (f"math_reward({completion!r}, {gold!r})", impl.math_reward(completion, gold)),
         (f"format_reward({completion!r})", impl.format_reward(completion)),
@@ -320,6 +337,7 @@ def test_the_program_reads_each_tests_stdin_and_trailing_whitespace_is_ignored(i
 
 def test_a_crash_or_an_exit_before_printing_fails_even_with_exit_code_0(impl):
     c = codes(impl)
+    guarded(lambda: _code_works(c), "code_reward")
     tests = [("1 2\n", "3")]
     for prog, why in (
         ("import sys\nsys.exit(0)\nprint(3)\n", "sys.exit(0) before printing"),
@@ -336,6 +354,7 @@ def test_a_crash_or_an_exit_before_printing_fails_even_with_exit_code_0(impl):
 
 def test_output_must_equal_the_expected_not_a_prefix_or_an_extension(impl):
     c = codes(impl)
+    guarded(lambda: _code_works(c), "code_reward")
     tests = [("", "1\n2\n3")]
     for prog, why in (
         ("print(1)\nprint(2)\n", "a prefix of the expected lines"),
@@ -355,6 +374,7 @@ def test_the_program_runs_in_a_fresh_isolated_python_per_test(impl):
 
 def test_missing_programs_score_0_and_an_empty_test_list_raises_value_error(impl):
     c = codes(impl)
+    guarded(lambda: _code_works(c), "code_reward")
     for prog in (None, "", "   \n"):
         expect_float(
             c.code_reward(prog, [("", "")]),
@@ -368,6 +388,7 @@ def test_missing_programs_score_0_and_an_empty_test_list_raises_value_error(impl
 
 def test_an_infinite_loop_fails_and_returns_within_the_timeout(impl):
     c = impl.using(timeout=15.0)  # a call that never returns is stopped well before 60 s
+    guarded(lambda: _code_works(codes(impl)), "code_reward")
     tests = [("1 2\n", "3")]
     margin = 3.0  # process start-up and clean-up
     for prog, why in (

@@ -209,6 +209,9 @@ def test_advantages_of_10_r_plus_3_equal_those_of_r(impl, rg):
     assert isinstance(base, Array), (
         f"group_advantages({rewards}, {g}): expected a tensor, got {show(base)}"
     )
+    expect_array(
+        base, advantages_by_hand(rewards, g), f"group_advantages({rewards}, {g})", atol=1e-4
+    )
     # eps is added to a 10x larger std, so the two differ by about eps / std <= 1e-3 relative
     expect_array(
         impl.group_advantages(torch.tensor(moved), g), base.value, call, rtol=2e-3, atol=2e-3
