@@ -193,3 +193,97 @@ def guarded(behaviour: Callable[[], object], what: str) -> None:
         raise AssertionError(
             f"{err}\n(this check scores only together with a correct {what})"
         ) from None
+
+
+def literal(x: object, max_elements: int = 64) -> str:
+    """``x`` as Python source that rebuilds it exactly (small arrays in full), for messages.
+
+    float32 values are written with the shortest repr that converts back to the same
+    float32, so a pasted call reproduces the failing input bit for bit. An array with more
+    than ``max_elements`` entries is not written out (``None`` is returned for the caller to
+    describe it another way).
+    """
+    if isinstance(x, torch.Tensor):
+        x = x.detach()
+        if x.numel() > max_elements:
+            return f"<tensor of shape {tuple(x.shape)}>"
+        dtype = str(x.dtype).removeprefix("torch.")
+        body = _nested(x.numpy())
+        return f"torch.tensor({body}, dtype=torch.{dtype})"
+    if isinstance(x, np.ndarray):
+        if x.size > max_elements:
+            return f"<array of shape {x.shape}>"
+        return f"np.array({_nested(x)}, dtype=np.{x.dtype})"
+    if isinstance(x, float):
+        return repr(x)
+    return repr(x)
+
+
+def _nested(a: np.ndarray) -> str:
+    if a.dtype.kind == "f":
+        # str(np.float32(v)) is the shortest text that converts back to the same float32
+        as_text = str if a.dtype == np.float32 else repr
+        flat = [
+            as_text(a.dtype.type(v)) if a.dtype == np.float32 else repr(float(v))
+            for v in a.reshape(-1)
+        ]
+        flat = [
+            {"inf": "float('inf')", "-inf": "-float('inf')", "nan": "float('nan')"}.get(v, v)
+            for v in flat
+        ]
+    elif a.dtype.kind == "b":
+        flat = [repr(bool(v)) for v in a.reshape(-1)]
+    else:
+        flat = [repr(int(v)) for v in a.reshape(-1)]
+    if a.ndim == 0:
+        return flat[0]
+
+    def build(shape: tuple[int, ...], items: list[str]) -> str:
+        if len(shape) == 1:
+            return "[" + ", ".join(items) + "]"
+        step = len(items) // shape[0] if shape[0] else 0
+        return (
+            "["
+            + ", ".join(build(shape[1:], items[i * step : (i + 1) * step]) for i in range(shape[0]))
+            + "]"
+        )
+
+    return build(a.shape, flat)
+
+
+def pasteable(fn: str, *args: object, **kwargs: object) -> str:
+    """A call the student can paste to reproduce a failure: ``fn(name=value, ...)``.
+
+    Args:
+        fn: the function's name.
+        args: positional arguments, given as ``(name, value)`` pairs.
+        kwargs: keyword arguments.
+
+    Returns:
+        The call as source text; small arrays are written in full (see :func:`literal`).
+    """
+    parts = [f"{name}={literal(value)}" for name, value in args]
+    parts += [f"{name}={literal(value)}" for name, value in kwargs.items()]
+    return f"{fn}({', '.join(parts)})"
+
+
+def reproducible_call(fn: str, case: dict, builder: Callable[[int], dict], seed: int) -> str:
+    """How to rerun a failing call on a random input: in full if small, else seed + builder.
+
+    Args:
+        fn: the student's function name.
+        case: the keyword arguments of the call (``builder(seed)`` returns the same dict).
+        builder: a module-level function of a check module that draws the case from a seed.
+        seed: the seed it was drawn from.
+
+    Returns:
+        A call the student can paste (small arrays in full), or a one-line recipe that
+        rebuilds the arguments: ``fn(**random_case(123))`` plus the import to run first.
+    """
+    text = pasteable(fn, **case)
+    if "<tensor of shape" not in text and "<array of shape" not in text and len(text) <= 1200:
+        return text
+    return (
+        f"{fn}(**{builder.__name__}({seed}))  "
+        f"[rebuild the arguments: from {builder.__module__} import {builder.__name__}]"
+    )

@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks._support import expect_array, expect_float, expect_raises, guarded, show
+from autograder.checks._support import (
+    expect_array,
+    expect_float,
+    expect_raises,
+    guarded,
+    reproducible_call,
+    show,
+)
 from autograder.values import Array
 
 EXERCISE = "ex06_ppo"
@@ -556,52 +563,64 @@ def test_gae_with_lam_1_is_monte_carlo_g_minus_v_and_with_lam_0_the_td_error(imp
 
 
 # -- oracle against the reference, with gradients -------------------------------------------------------------
+def random_ppo_case(seed: int) -> dict:
+    """The arguments of one random ``ppo_clip_loss``/``ppo_stats`` call, rebuilt from ``seed``."""
+    rng = np.random.default_rng(seed)
+    B, T = int(rng.integers(1, 5)), int(rng.integers(1, 12))
+    old = torch.from_numpy(rng.uniform(-6, 0, (B, T)).astype(np.float32))
+    new = old + torch.from_numpy(rng.normal(0, 0.4, (B, T)).astype(np.float32))
+    adv = torch.from_numpy(rng.normal(0, 2, (B, T)).astype(np.float32))
+    lengths = rng.integers(1, T + 1, B)
+    mask = torch.from_numpy(np.arange(T)[None, :] < lengths[:, None])  # (B, T), right padding
+    new[~mask], old[~mask] = 200.0, -200.0  # garbage in the padding
+    eps = float(rng.choice([0.1, 0.2, 0.3]))
+    return {"logp_new": new, "logp_old": old, "adv": adv, "clip_eps": eps, "mask": mask}
+
+
+def random_gae_case(seed: int) -> dict:
+    """The arguments of one random ``gae`` call, rebuilt from ``seed``."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    r, v = rng.normal(size=n).astype(np.float32), rng.normal(size=n).astype(np.float32)
+    d = rng.random(n) < 0.15
+    return {
+        "rewards": torch.from_numpy(r),
+        "values": torch.from_numpy(v),
+        "dones": torch.from_numpy(d),
+        "gamma": float(rng.uniform(0.8, 1)),
+        "lam": float(rng.uniform(0.5, 1)),
+        "last_value": float(rng.normal()),
+    }
+
+
 def _compare_with_reference(impl, ref, rng, rounds: int) -> None:
     for _ in range(rounds):
-        B, T = int(rng.integers(1, 5)), int(rng.integers(1, 12))
-        old = torch.from_numpy(rng.uniform(-6, 0, (B, T)).astype(np.float32))
-        new = old + torch.from_numpy(rng.normal(0, 0.4, (B, T)).astype(np.float32))
-        adv = torch.from_numpy(rng.normal(0, 2, (B, T)).astype(np.float32))
-        lengths = rng.integers(1, T + 1, B)
-        mask = torch.from_numpy(np.arange(T)[None, :] < lengths[:, None])  # (B, T), right padding
-        new[~mask], old[~mask] = 200.0, -200.0  # garbage in the padding
-        eps = float(rng.choice([0.1, 0.2, 0.3]))
-        tag = f"<random ({B}, {T}) batch, lengths {lengths.tolist()}>, clip_eps={eps}"
+        seed = int(rng.integers(2**31))
+        case = random_ppo_case(seed)
+        new, old, adv, eps, mask = case.values()
+        tag = reproducible_call("ppo_clip_loss", case, random_ppo_case, seed)
         leaf = new.clone().requires_grad_(True)
         exp = ref.ppo_clip_loss(leaf, old, adv, eps, mask=mask)
         exp.backward()
         res = impl.grad("ppo_clip_loss", new.clone().requires_grad_(True), old, adv, eps, mask=mask)
-        assert res["graph"], (
-            f"ppo_clip_loss({tag}): expected the loss to be attached to logp_new's graph"
-        )
-        loss_of(res["out"], float(exp), f"ppo_clip_loss({tag})")
-        expect_array(
-            res["grads"][0], leaf.grad, f"d ppo_clip_loss({tag}) / d logp_new", rtol=1e-4, atol=1e-6
-        )
+        assert res["graph"], f"{tag}: expected the loss to be attached to logp_new's graph"
+        loss_of(res["out"], float(exp), tag)
+        expect_array(res["grads"][0], leaf.grad, f"d {tag} / d logp_new", rtol=1e-4, atol=1e-6)
         stats, exp_stats = (
             impl.ppo_stats(new, old, adv, eps, mask=mask),
             ref.ppo_stats(new, old, adv, eps, mask=mask),
         )
+        tag = reproducible_call("ppo_stats", case, random_ppo_case, seed)
         assert type(stats) is dict and set(stats) == set(exp_stats), (
-            f"ppo_stats({tag}): expected keys {sorted(exp_stats)}, got {show(stats)}"
+            f"{tag}: expected keys {sorted(exp_stats)}, got {show(stats)}"
         )
         for key, value in exp_stats.items():
-            expect_float(stats[key], value, f"ppo_stats({tag})[{key!r}]", rtol=1e-4, atol=1e-6)
-        n = int(rng.integers(1, 60))
-        r, v = rng.normal(size=n).astype(np.float32), rng.normal(size=n).astype(np.float32)
-        d = rng.random(n) < 0.15
-        gamma, lam, last = (
-            float(rng.uniform(0.8, 1)),
-            float(rng.uniform(0.5, 1)),
-            float(rng.normal()),
-        )
-        call = f"gae(<{n} random steps, dones at {np.flatnonzero(d).tolist()}>, gamma={gamma:.3f}, lam={lam:.3f}, last_value={last:.3f})"
-        out = impl.gae(
-            torch.from_numpy(r), torch.from_numpy(v), torch.from_numpy(d), gamma, lam, last
-        )
-        exp_adv, exp_ret = ref.gae(
-            torch.from_numpy(r), torch.from_numpy(v), torch.from_numpy(d), gamma, lam, last
-        )
+            expect_float(stats[key], value, f"{tag}[{key!r}]", rtol=1e-4, atol=1e-6)
+        seed = int(rng.integers(2**31))
+        case = random_gae_case(seed)
+        call = reproducible_call("gae", case, random_gae_case, seed)
+        out = impl.gae(*case.values())
+        exp_adv, exp_ret = ref.gae(*case.values())
         assert type(out) is tuple and len(out) == 2, (
             f"{call}: expected (advantages, returns), got {show(out)}"
         )

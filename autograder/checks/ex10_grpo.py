@@ -10,7 +10,13 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks._support import expect_array, expect_raises, guarded, show
+from autograder.checks._support import (
+    expect_array,
+    expect_raises,
+    guarded,
+    reproducible_call,
+    show,
+)
 from autograder.values import Array
 
 EXERCISE = "ex10_grpo"
@@ -387,44 +393,58 @@ def test_the_loss_and_its_gradient_match_the_formula_on_random_padded_batches(
 
 
 # -- oracle ----------------------------------------------------------------------------------------
+def random_advantages_case(seed: int) -> dict:
+    """The arguments of one random ``group_advantages`` call, rebuilt from ``seed``."""
+    rng = np.random.default_rng(seed)
+    g, p = int(rng.integers(1, 9)), int(rng.integers(1, 5))
+    rewards = torch.from_numpy(rng.choice([0.0, 0.5, 1.0], size=p * g).astype(np.float32))
+    return {"rewards": rewards, "group_size": g, "scale": bool(rng.random() < 0.7)}
+
+
+def random_grpo_case(seed: int) -> dict:
+    """The arguments of one random ``grpo_loss`` call, rebuilt from ``seed``."""
+    rng = np.random.default_rng(seed)
+    b, t = int(rng.integers(1, 33)), int(rng.integers(1, 12))
+    lengths = rng.integers(1, t + 1, size=b)
+    mask = (np.arange(t)[None, :] < lengths[:, None]).astype(np.float32)
+    if rng.random() < 0.5:
+        mask = mask[:, ::-1].copy()  # left padding
+    logp = rng.uniform(-4, 0, size=(b, t)).astype(np.float32)
+    old = (logp + rng.normal(0, 0.3, size=(b, t))).astype(np.float32)
+    refl = (logp + rng.normal(0, 0.5, size=(b, t))).astype(np.float32)
+    logp[mask == 0] = 5.0  # padding: anything
+    adv = rng.normal(0, 1, size=b).astype(np.float32)
+    return {
+        "logp": torch.from_numpy(logp),
+        "logp_old": torch.from_numpy(old),
+        "ref_logp": torch.from_numpy(refl),
+        "adv": torch.from_numpy(adv),
+        "mask": torch.from_numpy(mask),
+        "clip_eps": float(rng.choice([0.1, 0.2, 0.28])),
+        "kl_coef": float(rng.choice([0.0, 0.001, 0.04])),
+    }
+
+
 @pytest.mark.hidden
 def test_matches_the_reference_on_fresh_random_batches(impl, ref, rng):
     for _ in range(12):
-        g = int(rng.integers(1, 9))
-        p = int(rng.integers(1, 5))
-        rewards = rng.choice([0.0, 0.5, 1.0], size=p * g).astype(np.float32)
-        scale = bool(rng.random() < 0.7)
-        call = f"group_advantages({rewards.tolist()}, {g}, scale={scale})"
-        adv = ref.group_advantages(torch.from_numpy(rewards), g, scale=scale)
+        seed = int(rng.integers(2**31))
+        case = random_advantages_case(seed)
+        call = reproducible_call("group_advantages", case, random_advantages_case, seed)
         expect_array(
-            impl.group_advantages(torch.from_numpy(rewards), g, scale=scale),
-            adv,
+            impl.group_advantages(*case.values()),
+            ref.group_advantages(*case.values()),
             call,
             rtol=1e-4,
             atol=1e-4,
         )
-
-        b, t = p * g, int(rng.integers(1, 12))
-        lengths = rng.integers(1, t + 1, size=b)
-        mask = (np.arange(t)[None, :] < lengths[:, None]).astype(np.float32)
-        if rng.random() < 0.5:
-            mask = mask[:, ::-1].copy()  # left padding
-        logp = rng.uniform(-4, 0, size=(b, t)).astype(np.float32)
-        old = (logp + rng.normal(0, 0.3, size=(b, t))).astype(np.float32)
-        refl = (logp + rng.normal(0, 0.5, size=(b, t))).astype(np.float32)
-        logp[mask == 0] = 5.0  # padding: anything
-        clip_eps, kl_coef = (
-            float(rng.choice([0.1, 0.2, 0.28])),
-            float(rng.choice([0.0, 0.001, 0.04])),
-        )
-        leaves = [torch.from_numpy(x).requires_grad_(True) for x in (logp, old, refl)]
-        exp = ref.grpo_loss(
-            *leaves, adv.detach(), torch.from_numpy(mask), clip_eps=clip_eps, kl_coef=kl_coef
-        )
+        seed = int(rng.integers(2**31))
+        case = random_grpo_case(seed)
+        logp, old, refl, adv, mask, clip_eps, kl_coef = case.values()
+        leaves = [x.clone().requires_grad_(True) for x in (logp, old, refl)]
+        exp = ref.grpo_loss(*leaves, adv, mask, clip_eps=clip_eps, kl_coef=kl_coef)
         (exp_g,) = torch.autograd.grad(exp, leaves[0])
-        call = f"grpo_loss(<random {b}x{t} batch>, clip_eps={clip_eps}, kl_coef={kl_coef})"
-        res = loss_grad(
-            impl, logp, old, refl, adv.numpy(), mask, call, clip_eps=clip_eps, kl_coef=kl_coef
-        )
+        call = reproducible_call("grpo_loss", case, random_grpo_case, seed)
+        res = loss_grad(impl, logp, old, refl, adv, mask, call, clip_eps=clip_eps, kl_coef=kl_coef)
         expect_array(res["out"], exp.detach(), call, rtol=1e-4, atol=1e-5)
         expect_array(res["grads"][0], exp_g, f"d {call} / d logp", rtol=1e-4, atol=1e-6)
