@@ -56,6 +56,11 @@ class SimpleGridWorld:
     Args:
         size: side length of the grid, an ``int >= 2``.
 
+    Attributes:
+        size: the side length, a Python ``int`` (ex05's functions read ``env.size``
+            and call ``env.transition``, so keep both).
+        goal: ``(size - 1, size - 1)``.
+
     Raises:
         ValueError: if ``size`` is not an integer of at least 2.
     """
@@ -83,7 +88,8 @@ class SimpleGridWorld:
             action: one of ``UP, RIGHT, DOWN, LEFT`` (0..3).
 
         Returns:
-            ``(next_state, reward, done)``; from the goal ``(goal, 0.0, True)``.
+            ``(next_state, reward, done)``: a tuple of two Python ``int``, a Python
+            ``float`` and a ``bool``; from the goal ``(goal, 0.0, True)``.
 
         Raises:
             ValueError: bad action, or a state outside the grid.
@@ -98,7 +104,8 @@ class SimpleGridWorld:
             action: one of ``UP, RIGHT, DOWN, LEFT`` (0..3).
 
         Returns:
-            ``(next_state, reward, done)``.
+            ``(next_state, reward, done)``: a tuple of two Python ``int``, a Python
+            ``float`` and a ``bool``.
 
         Raises:
             ValueError: bad action.

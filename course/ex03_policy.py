@@ -87,7 +87,7 @@ def log_prob(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         actions: ``(...)`` integer actions.
 
     Returns:
-        ``(...)`` log-probabilities, differentiable w.r.t. ``logits``.
+        ``(...)`` log-probabilities (float32 for float32 logits), differentiable w.r.t. ``logits``.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -100,7 +100,7 @@ def entropy(logits: torch.Tensor) -> torch.Tensor:
         logits: ``(..., n_actions)`` logits.
 
     Returns:
-        ``(...)`` entropies in nats.
+        ``(...)`` entropies in nats (float32 for float32 logits).
     """
     # YOUR CODE HERE
     raise NotImplementedError()

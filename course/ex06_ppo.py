@@ -70,7 +70,7 @@ def ppo_clip_loss(
         mask: optional ``(...)`` 0/1 or bool; 1 = real entry.
 
     Returns:
-        0-d loss ``-mean(min(ratio * A, clamp(ratio, 1-eps, 1+eps) * A))`` over all
+        0-d float32 loss (for float32 inputs) ``-mean(min(ratio * A, clamp(ratio, 1-eps, 1+eps) * A))`` over all
         entries, or over the ``mask == 1`` entries.
 
     Raises:

@@ -54,7 +54,7 @@ def kl_k1(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
         ref_logp: ``(...)`` log-probs of the same tokens under the reference.
 
     Returns:
-        ``(...)`` tensor (keeps the graph to ``logp``).
+        ``(...)`` tensor of the inputs' dtype (keeps the graph to ``logp``).
 
     Raises:
         ValueError: the shapes differ.
@@ -71,7 +71,7 @@ def kl_k3(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
         ref_logp: ``(...)`` log-probs of the same tokens under the reference.
 
     Returns:
-        ``(...)`` tensor ``>= 0`` (keeps the graph to both inputs).
+        ``(...)`` tensor ``>= 0`` of the inputs' dtype (keeps the graph to both inputs).
 
     Raises:
         ValueError: the shapes differ.
@@ -97,7 +97,7 @@ def kl_penalized_rewards(
         kl_coef: the penalty weight beta (>= 0).
 
     Returns:
-        ``(B, T)`` rewards without grad; exactly 0 at padded positions.
+        ``(B, T)`` float32 rewards without grad; exactly 0 at padded positions.
 
     Raises:
         ValueError: mismatched shapes, a mask that is not 0/1, ``kl_coef < 0``,

@@ -48,7 +48,7 @@ def preference_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch.T
         r_rejected: ``(B,)`` rewards of the other responses (with grad).
 
     Returns:
-        0-d loss tensor, finite for any finite inputs.
+        0-d float32 loss tensor (for float32 inputs), finite for any finite inputs.
 
     Raises:
         ValueError: the shapes differ or the batch is empty.

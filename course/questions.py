@@ -89,9 +89,10 @@ Q3_choice: str | None = None
 
 A. Learning breaks down: without a penalty nothing tells the policy that the other
    actions are worse, so it stays close to uniform.
-B. It still learns to pick the target, a little more slowly: a wrong action now gives
-   reward 0, so its loss -log_prob * 0 has zero gradient and only the episodes that
-   sampled the target move the policy.
+B. It still learns to pick the target: an episode that sampled a wrong action now has
+   loss -log_prob * 0, whose gradient is zero, so only the episodes that sampled the
+   target give a gradient; raising the target's logit lowers the other actions'
+   probabilities through the softmax.
 C. It learns faster: with no negative rewards every update makes the sampled action
    more likely, so the policy settles in fewer episodes.
 D. Nothing changes: for the same seed the learning curve is exactly the same, because

@@ -22,8 +22,9 @@ to the policy, draw with ``sample_action`` (ex03), step the environment, stop at
 attached to the graph) and the rewards.
 
 ``train_bandit`` is the lesson's complete runnable example as a seeded function:
-one-step episodes with a random 2-d state, reward 1.0 for ``target_action`` and
-``wrong_reward`` otherwise, loss ``-log_prob * reward``, Adam. Every
+one-step episodes with a state of two uniform ``[0, 1)`` numbers, 4 actions,
+reward 1.0 for ``target_action`` and ``wrong_reward`` otherwise, the policy
+``Linear(2, 32) -> ReLU -> Linear(32, 4)``, loss ``-log_prob * reward``, Adam. Every
 ``eval_every`` episodes it records the *greedy target rate*: the fraction of 100
 fresh random states on which ``argmax`` of the logits is the target action.
 
@@ -57,7 +58,7 @@ def reinforce_loss(log_probs: torch.Tensor, returns: torch.Tensor) -> torch.Tens
         returns: ``(T,)`` returns (treated as constants).
 
     Returns:
-        0-d loss tensor; its gradient w.r.t. ``log_probs[t]`` is ``-returns[t]``.
+        0-d float32 loss tensor (for float32 inputs); its gradient w.r.t. ``log_probs[t]`` is ``-returns[t]``.
     """
     ### BEGIN SOLUTION
     return -(log_probs * returns.detach()).sum()  # ()
@@ -132,6 +133,18 @@ def train_bandit(
     metric: str = "greedy",
 ) -> list[float]:
     """The lesson's runnable REINFORCE example as a seeded function.
+
+    The setting, as in the lesson (the checks and the graded questions rely on it):
+
+    * **states**: two independent uniform numbers in ``[0, 1)``, a float32 tensor of
+      shape ``(2,)``, drawn with ``random.Random(seed)`` (one new state per episode);
+    * **actions**: 4 (``0..3``); reward ``1.0`` for ``target_action``, ``wrong_reward``
+      for the other three; every episode is one step;
+    * **policy**: ``nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 4))``
+      giving logits, built after ``torch.manual_seed(seed)``; actions sampled from the
+      softmax of the logits (e.g. ``Categorical(logits=...)``);
+    * **update**: one Adam step (learning rate ``lr``) per episode on the loss
+      ``-log_prob(action) * reward`` (no baseline, no normalisation).
 
     Args:
         target_action: the rewarded action (0..3).

@@ -7,10 +7,15 @@ the answer. That makes the reward cheap and hard to fool - *if* the checker is
 strict. Every loophole is a way for the policy to earn reward without solving
 the task (reward hacking), and RL finds loopholes fast.
 
-* ``extract_answer``: the final answer is the text after the **last** ``####``
+* ``extract_answer``: the final answer is, in this order of precedence, the content
+  of the **last** ``<answer>...</answer>`` block (R1 style, so that ``format_reward``
+  and ``math_reward`` read the same answer; a ``\\boxed{}`` or ``####`` guess inside
+  ``<think>`` then no longer counts), else the text after the **last** ``####``
   (GSM8K style, up to the end of that line), else the content of the **last**
   ``\\boxed{...}``, found by counting braces so that ``\\boxed{\\frac{1}{2}}`` gives
-  ``\\frac{1}{2}`` (a regex like ``\\boxed{(.*?)}`` stops at the first ``}``).
+  ``\\frac{1}{2}`` (a regex like ``\\boxed{(.*?)}`` stops at the first ``}``). When the
+  ``<answer>`` content itself holds a ``####`` or a ``\\boxed{}``, the answer is read
+  from inside it by the same rules (``<answer>\\boxed{72}</answer>`` gives ``72``).
   No marker means no answer: ``None``.
 * ``math_reward``: normalise both sides (drop spaces, ``$``, thousands separators
   as in ``1,000``, one trailing ``.``) and compare **as numbers**: integers,
@@ -35,7 +40,8 @@ A reward function is called millions of times on arbitrary model output, so
 
 How this is checked
 -------------------
-A table of completions for each function (last ``####``, nested and multiple
+A table of completions for each function (last ``<answer>`` before ``####`` before
+``\\boxed``, a guess inside ``<think>``, last ``####``, nested and multiple
 ``\\boxed``, ``1,000``, ``$72``, ``72.``, ``-3``, ``3/4``, ``\\frac{3}{4}``, ``72.0``
 vs ``72``, ``12`` vs ``123``, ``None``, ``""``, tags out of order, text after
 ``</answer>``); ``math_reward`` never raises on random strings; ``code_reward``
@@ -56,17 +62,39 @@ from fractions import Fraction
 
 
 def extract_answer(completion: str | None) -> str | None:
-    """The final answer in a completion: after the last ``####``, else in the last ``\\boxed{}``.
+    """The final answer: the last ``<answer>``, else after the last ``####``, else the last ``\\boxed{}``.
+
+    In order of precedence:
+
+    1. the content of the **last** ``<answer>...</answer>`` block (the text between the
+       last ``</answer>`` and the last ``<answer>`` before it); if that content holds a
+       ``####`` or a ``\\boxed{`` the answer is read from inside it by rules 2 and 3, so
+       ``<answer>\\boxed{72}</answer>`` and ``<answer>#### 72</answer>`` both give ``"72"``;
+    2. else the text after the **last** ``####``, up to the end of that line;
+    3. else the content of the **last** closed ``\\boxed{...}``, braces matched
+       (``\\boxed{\\frac{1}{2}}`` gives ``"\\frac{1}{2}"``);
+    4. else ``None`` (also for ``None`` or a non-string).
 
     Args:
         completion: model output (``None`` is allowed).
 
     Returns:
-        The stripped answer text, or ``None`` when there is no marker.
+        The answer text with surrounding whitespace stripped, or ``None`` when there is
+        no marker.
     """
     ### BEGIN SOLUTION
     if not isinstance(completion, str):
         return None
+    close = completion.rfind("</answer>")
+    if close != -1:
+        open_ = completion.rfind("<answer>", 0, close)
+        if open_ != -1:
+            inner = completion[open_ + len("<answer>") : close]
+            if "####" in inner or re.search(r"\\boxed\s*\{", inner):
+                found = extract_answer(inner)  # holds no "<answer>": rule 1 cannot recur
+                if found is not None:
+                    return found
+            return inner.strip()
     if "####" in completion:
         tail = completion.rsplit("####", 1)[1].strip()
         return tail.split("\n", 1)[0].strip()  # the rest of the answer line
@@ -91,6 +119,17 @@ def extract_answer(completion: str | None) -> str | None:
 
 def math_reward(completion: str | None, gold: str) -> float:
     """1.0 if the completion's final answer equals the gold answer as a number, else 0.0.
+
+    The final answer is ``extract_answer(completion)``; the gold is
+    ``extract_answer(gold)`` when that finds one, else ``gold`` itself. Both are
+    normalised the same way: all whitespace, ``$`` and ``\\$`` removed, the thousands
+    separators of ``1,000`` or ``1,234,567`` removed (``1,5`` is not a number), one
+    trailing ``.`` dropped, and ``\\dfrac``/``\\tfrac`` read as ``\\frac``. Then they are
+    compared as exact numbers when both are integers, decimals (``72.0 == 72``,
+    ``72.9 != 72``), ``a/b`` or ``\\frac{a}{b}``, optionally negative; never as
+    substrings (``12 != 123``). Two non-numeric answers must be equal strings after
+    normalisation; a number never equals a non-number. No answer, an empty answer,
+    an empty gold, or any error gives 0.0.
 
     Args:
         completion: model output (``None`` is allowed).

@@ -13,8 +13,14 @@ with the unbiased std (divide by G - 1, as TRL) and ``eps = 1e-4``. Completions
 of one prompt sit next to each other in the batch, so the groups are
 ``rewards.view(-1, G)``: rows are prompts. A group where every completion scored
 the same carries no signal and gets zeros (also for ``G = 1``). Dividing by the
-std makes easy and hard prompts weigh the same; Dr. GRPO argues that this biases
-learning and drops it: ``scale=False`` gives ``A_i = r_i - mean(r_group)``.
+std does not make all prompts weigh the same: it **up-weights prompts whose rewards
+barely vary**. With 0/1 rewards and G = 16, the one success in a nearly-always-wrong
+group gets ``A = 3.75``, a success in a half-right group ``A = 0.97``. Dr. GRPO (Liu
+et al., 2025) calls this a question-difficulty bias and drops the division:
+``scale=False`` gives ``A_i = r_i - mean(r_group)``. Dr. GRPO also removes the
+per-response length normalisation (the division of each completion's loss by its
+own length, kept below as the original "grpo" aggregation), which favours short
+correct answers and long wrong ones; this exercise keeps the original aggregation.
 
 Every token of completion i gets the same advantage ``A_i``. The loss is PPO's
 clipped surrogate per token, plus a k3 KL penalty towards the reference model:
@@ -113,7 +119,7 @@ def grpo_loss(
         kl_coef: weight of the k3 penalty (>= 0).
 
     Returns:
-        0-d loss tensor; padding affects neither its value nor its gradient.
+        0-d float32 loss tensor (for float32 inputs); padding affects neither its value nor its gradient.
 
     Raises:
         ValueError: mismatched shapes, a mask that is not 0/1, a row without a real

@@ -99,9 +99,10 @@ Q3_choice: str | None = None
 
 A. Learning breaks down: without a penalty nothing tells the policy that the other
    actions are worse, so it stays close to uniform.
-B. It still learns to pick the target, a little more slowly: a wrong action now gives
-   reward 0, so its loss -log_prob * 0 has zero gradient and only the episodes that
-   sampled the target move the policy.
+B. It still learns to pick the target: an episode that sampled a wrong action now has
+   loss -log_prob * 0, whose gradient is zero, so only the episodes that sampled the
+   target give a gradient; raising the target's logit lowers the other actions'
+   probabilities through the softmax.
 C. It learns faster: with no negative rewards every update makes the sampled action
    more likely, so the policy settles in fewer episodes.
 D. Nothing changes: for the same seed the learning curve is exactly the same, because
@@ -115,10 +116,12 @@ Q3_why: str = ""
 """Why? Two or three sentences in your own words, using what your plot shows (graded by hand)."""
 ### BEGIN SOLUTION
 Q3_why = (
-    "The policy-gradient step is proportional to the reward: with reward 0 a wrong action "
-    "contributes -log_prob * 0 = 0, so it is neither pushed down nor up. Only episodes that "
-    "sampled the target give a gradient, which raises the target's probability (and, through "
-    "the softmax, lowers the others), so the policy still converges, a bit later than with -0.1."
+    "With reward 0 an episode that sampled a wrong action has loss -log_prob * 0, so its "
+    "gradient is zero: the wrong action is not pushed down directly. Episodes that sampled "
+    "the target still give a gradient that raises the target's logit, and through the softmax "
+    "that lowers the other actions' probabilities, so the policy still converges. (With Adam "
+    "the weights even move a little on the zero-gradient steps, through momentum, and the step "
+    "size hardly depends on the reward scale.)"
 )
 ### END SOLUTION
 

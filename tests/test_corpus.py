@@ -47,7 +47,7 @@ pytestmark = pytest.mark.slow  # grades real submissions end to end
 
 CHAFF = entries("chaff")
 WHEAT = entries("wheat")
-MIN_CHAFF, MIN_WHEAT = 4, 2
+MIN_CHAFF, MIN_WHEAT = 4, 3  # issue 10: at least 3 correct alternatives in other styles
 PREFIX = {"chaff": "Bug:", "wheat": "Alternative:"}
 GRADING_TESTS = (
     "test_chaff_loses_points_on_its_own_exercise_and_nowhere_else",

@@ -278,34 +278,29 @@ def test_the_experiments_command_on_the_stubs_is_a_one_line_not_implemented_erro
 
 
 # -- feedback on numbers (pure) -------------------------------------------------------------------
-BAND = [40, 120]
-
-
 def test_a_consistent_number_inside_the_band_is_accepted():
-    assert judge("Q1_episodes_target2", 80, [80, 90, 70], "Q1_seeds", [0, 1, 2], BAND) is None
+    assert judge("Q1_episodes_target2", 80, [80, 90, 70], "Q1_seeds", [0, 1, 2]) is None
     assert (
-        judge("Q1_episodes_target2", 80, [80, 80, 81], "Q1_seeds", [0, 1, 2], BAND) is None
+        judge("Q1_episodes_target2", 80, [80, 80, 81], "Q1_seeds", [0, 1, 2]) is None
     )  # int() of 80.3
 
 
 def test_a_number_that_is_not_what_the_code_produces_says_which_way_and_the_real_value():
-    msg = judge("Q1_episodes_target2", 110, [80, 90, 70], "Q1_seeds", [0, 1, 2], BAND)
+    msg = judge("Q1_episodes_target2", 110, [80, 90, 70], "Q1_seeds", [0, 1, 2])
     assert msg and "higher" in msg and "gives 80" in msg and "80, 90, 70" in msg, msg
-    msg = judge("Q1_episodes_target2", 50, [80, 90, 70], "Q1_seeds", [0, 1, 2], BAND)
+    msg = judge("Q1_episodes_target2", 50, [80, 90, 70], "Q1_seeds", [0, 1, 2])
     assert msg and "lower" in msg and "gives 80" in msg, msg
-    msg = judge("Q2_episodes_lr_1e4", None, [2000, 2100, 2200], "Q2_seeds", [0, 1, 2], [1400, 3000])
+    msg = judge("Q2_episodes_lr_1e4", None, [2000, 2100, 2200], "Q2_seeds", [0, 1, 2])
     assert msg and "never reached" in msg and "gives 2100" in msg, msg
-    msg = judge("Q2_episodes_lr_1e4", 2100, [2000, None, 2200], "Q2_seeds", [0, 1, 2], [1400, 3000])
+    msg = judge("Q2_episodes_lr_1e4", 2100, [2000, None, 2200], "Q2_seeds", [0, 1, 2])
     assert msg and "None" in msg and "never" in msg, msg
 
 
-def test_an_honest_number_outside_the_band_says_above_or_below():
-    msg = judge("Q1_episodes_target2", 160, [150, 160, 170], "Q1_seeds", [0, 1, 2], BAND)
-    assert msg and "above the accepted range [40, 120]" in msg and "gives 160" in msg, msg
-    msg = judge("Q1_episodes_target2", 20, [20, 20, 20], "Q1_seeds", [0, 1, 2], BAND)
-    assert msg and "below the accepted range [40, 120]" in msg, msg
-    msg = judge("Q2_episodes_lr_1e4", None, [None, None, None], "Q2_seeds", [0, 1, 2], [1400, 3000])
-    assert msg and "too slowly" in msg, msg
+def test_an_honest_number_is_never_judged_against_the_reference_band():
+    """The questions ask what the student observed: any honest number is accepted."""
+    for claimed, runs in ((160, [150, 160, 170]), (20, [20, 20, 20]), (4000, [3990, 4000, 4010])):
+        assert judge("Q1_episodes_target2", claimed, runs, "Q1_seeds", [0, 1, 2]) is None
+    assert judge("Q2_episodes_lr_1e4", None, [None, None, None], "Q2_seeds", [0, 1, 2]) is None
 
 
 def test_the_tolerance_is_half_an_evaluation_or_2_percent():
@@ -392,8 +387,7 @@ def test_wrong_answers_get_their_feedback(tmp_path):
     ref = reference("questions")
     source = with_answers(
         (SOLUTIONS / "questions.py").read_text(),
-        Q1_episodes_target2=ref.Q1_episodes_target2
-        + 30,  # inside the band, but not what the code gives
+        Q1_episodes_target2=ref.Q1_episodes_target2 + 30,  # not what the code gives
         Q1_same_speed=not ref.Q1_same_speed,
         Q2_seeds=None,
         Q2_episodes_lr_1e4=None,
@@ -424,14 +418,15 @@ def test_wrong_answers_get_their_feedback(tmp_path):
     assert c[CHECK["cu3"]]["passed"] and c[CHECK["cu2_why"]]["verdict"] == MANUAL
 
 
-def test_an_honest_number_from_a_slow_train_bandit_is_out_of_band(tmp_path):
+def test_honest_numbers_from_a_wider_network_get_full_marks(tmp_path):
+    """A correct train_bandit with hidden width 64 (not the reference's 32) loses no point."""
     ex04 = (SOLUTIONS / "ex04_reinforce.py").read_text()
-    slow = ex04.replace(
-        "torch.optim.Adam(policy.parameters(), lr=lr)",
-        "torch.optim.Adam(policy.parameters(), lr=lr / 2)",
+    wide = ex04.replace(
+        "nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 4))",
+        "nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 4))",
     )
-    assert slow != ex04
-    sub = submission(tmp_path / "sub", ex04=slow)
+    assert wide != ex04
+    sub = submission(tmp_path / "sub", ex04=wide)
     seeds = [0, 1, 2]
     (result,) = run_experiments(
         impl_dir=sub, names=["target"], seeds=seeds, metrics=["prob"], progress=False
@@ -446,8 +441,7 @@ def test_an_honest_number_from_a_slow_train_bandit_is_out_of_band(tmp_path):
     (sub / "questions.py").write_text(source)
     got = grade_questions(sub, ["-k", "q1_episodes"])
     q1 = got["checks"][CHECK["q1_numbers"]]
-    assert q1["verdict"] == "failed" and "above the accepted range" in q1["output"], (honest, q1)
-    assert "learns more slowly than it should" in q1["output"], q1
+    assert q1["passed"], (honest, q1)
 
 
 def test_pytest_course_shows_the_questions_graded_on_submission_and_manual(tmp_path):

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks._support import expect_raises, show
+from autograder.checks._support import expect_raises, guarded, show
 from autograder.seam.values import Handle
 
 EXERCISE = "ex01_gridworld"
@@ -151,7 +151,14 @@ def test_a_state_outside_the_grid_raises_value_error(impl):
         )
 
 
+def _size_2_works(impl) -> None:
+    env = new_env(impl, 2)
+    expect_step(env.step(RIGHT), (0, 1), -0.01, False, "SimpleGridWorld(2): step(RIGHT)")
+    expect_step(env.step(DOWN), (1, 1), 1.0, True, "SimpleGridWorld(2): step(DOWN) from (0, 1)")
+
+
 def test_a_size_below_2_raises_value_error(impl):
+    guarded(lambda: _size_2_works(impl), "SimpleGridWorld(2) (size 2 is allowed)")
     for bad in (1, 0, -3):
         expect_raises(
             "ValueError", lambda s=bad: impl.SimpleGridWorld(s), f"SimpleGridWorld({bad})"

@@ -85,6 +85,16 @@ def test_the_network_maps_states_to_n_actions_logits_for_any_batch_shape(impl):
         assert out.shape == exp_shape and out.dtype == "float32", (
             f"{call}: expected float32 of shape {exp_shape}, got {out.describe()}"
         )
+    states = torch.tensor([[0.0, 0.0, 0.0], [1.0, -2.0, 3.0]])
+    out = net(states)
+    call = "PolicyNetwork(3, 5)(tensor([[0., 0., 0.], [1., -2., 3.]]))"
+    assert isinstance(out, Array) and out.shape == (2, 5), (
+        f"{call}: expected a (2, 5) tensor, got {show(out)}"
+    )
+    assert not np.array_equal(out.value[0], out.value[1]), (
+        f"{call}: expected different logits for different states (the logits come from the "
+        f"state through the network), got {show(out.value)}"
+    )
 
 
 def test_the_network_is_linear_relu_linear_and_returns_logits_not_probabilities(impl):

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks._support import expect_array, expect_raises, show
+from autograder.checks._support import expect_array, expect_raises, guarded, show
 from autograder.seam.values import Array, Handle
 
 EXERCISE = "ex05_values"
@@ -259,6 +259,17 @@ def test_outputs_are_float64_numpy_arrays_of_the_grid_shape(impl):
         assert out.dtype == "float64" and out.shape == shape, (
             f"{call}: expected float64 of shape {shape}, got {out.describe()}"
         )
+    # the contract scores only with the values (a constant of the right shape earns nothing)
+    zeros = np.zeros((3, 3))
+    expected = {
+        "bellman_sweep(<3x3 grid>, zeros((3, 3)), <uniform>, 0.9)": sweep_by_hand(
+            3, zeros, pi, 0.9
+        ),
+        "q_from_v(<3x3 grid>, zeros((3, 3)), 0.9)": q_by_hand(3, zeros, 0.9),
+        "value_iteration(<3x3 grid>, 0.9): V_star": v_star_closed_form(3, 0.9),
+    }
+    for call, exp in expected.items():
+        expect_array(calls[call][0], exp, call, lib="numpy", dtype="float64", rtol=1e-5, atol=1e-5)
 
 
 def test_v_and_the_policy_are_not_modified(impl):
@@ -272,6 +283,14 @@ def test_v_and_the_policy_are_not_modified(impl):
         ("policy_evaluation", (env, policy, 0.9)),
     ):
         res = impl.inputs_after(fn, *args)
+        if fn == "q_from_v":  # the contract scores only with the values
+            values_of(res["out"], "q_from_v(<4x4 grid>, V, 0.9)", q_by_hand(4, V, 0.9))
+        elif fn == "bellman_sweep":
+            values_of(
+                res["out"],
+                "bellman_sweep(<4x4 grid>, V, <40% UP, 60% RIGHT>, 0.9)",
+                sweep_by_hand(4, V, policy, 0.9),
+            )
         for i, sent in enumerate(args):
             if isinstance(sent, np.ndarray):
                 name = "V" if sent.shape == (4, 4) else "policy"
@@ -288,24 +307,29 @@ def test_v_and_the_policy_are_not_modified(impl):
 
 def test_bad_gamma_shapes_and_policies_raise_value_error(impl):
     env, V, pi = grid(impl, 4), np.zeros((4, 4)), uniform(4)
+    for gamma in (0.0, 1.0):  # the ends of [0, 1] are allowed
+        call = f"bellman_sweep(<4x4 grid>, zeros((4, 4)), <uniform>, {gamma})"
+        guarded(
+            lambda g=gamma, c=call: values_of(
+                impl.bellman_sweep(env, V, pi, g), c, sweep_by_hand(4, V, pi, g)
+            ),
+            "bellman_sweep",
+        )
     for gamma in (-0.1, 1.5):
         expect_raises(
             "ValueError",
             lambda g=gamma: impl.bellman_sweep(env, V, pi, g),
             f"bellman_sweep(<4x4 grid>, V, <uniform>, {gamma})",
-            mentions="gamma",
         )
         expect_raises(
             "ValueError",
             lambda g=gamma: impl.q_from_v(env, V, g),
             f"q_from_v(<4x4 grid>, V, {gamma})",
-            mentions="gamma",
         )
         expect_raises(
             "ValueError",
             lambda g=gamma: impl.value_iteration(env, g),
             f"value_iteration(<4x4 grid>, {gamma})",
-            mentions="gamma",
         )
     expect_raises(
         "ValueError",
@@ -321,7 +345,6 @@ def test_bad_gamma_shapes_and_policies_raise_value_error(impl):
         "ValueError",
         lambda: impl.bellman_sweep(env, V, uniform(3), 0.9),
         "bellman_sweep(<4x4 grid>, V, <policy of shape (3, 3, 4)>, 0.9)",
-        mentions="policy",
     )
     bad = uniform(4)
     bad[1, 2] = [0.5, 0.5, 0.5, 0.0]
@@ -329,13 +352,11 @@ def test_bad_gamma_shapes_and_policies_raise_value_error(impl):
         "ValueError",
         lambda: impl.bellman_sweep(env, V, bad, 0.9),
         "bellman_sweep(<4x4 grid>, V, <policy whose row (1, 2) sums to 1.5>, 0.9)",
-        mentions="policy",
     )
     expect_raises(
         "ValueError",
         lambda: impl.policy_evaluation(env, bad, 0.9),
         "policy_evaluation(<4x4 grid>, <policy whose row (1, 2) sums to 1.5>, 0.9)",
-        mentions="policy",
     )
 
 

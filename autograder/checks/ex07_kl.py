@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks._support import expect_array, expect_raises, show, unchanged
+from autograder.checks._support import (
+    expect_array,
+    expect_raises,
+    guarded,
+    pasteable,
+    reproducible_call,
+    show,
+    unchanged,
+)
 from autograder.seam.values import Array
 
 EXERCISE = "ex07_kl"
@@ -191,6 +199,9 @@ def test_inputs_are_not_modified(impl):
     mask, score = mask_of(lengths, starts, T), f32([1.0, 2.0])
     res = impl.inputs_after("kl_penalized_rewards", logp, ref, mask, score, 0.1)
     call = "kl_penalized_rewards(logp, ref_logp, mask, score, 0.1) with garbage in the padding"
+    expect_rewards(  # the contract scores only with the values
+        res["out"], rewards_by_hand(logp, ref, mask, score, 0.1), mask, call
+    )
     for i, (name, sent) in enumerate(
         (("logp", logp), ("ref_logp", ref), ("mask", mask), ("score", score))
     ):
@@ -207,6 +218,8 @@ def test_inputs_are_not_modified(impl):
     for fn in ("kl_k1", "kl_k3"):
         a, b = f32(LOGP), f32(REF)
         res = impl.inputs_after(fn, a, b)
+        want = np.float64(LOGP) - np.float64(REF) if fn == "kl_k1" else k3_by_hand(a, b)
+        expect_array(res["out"], want, f"{fn}(logp={LOGP}, ref_logp={REF})", atol=1e-6)
         expect_array(
             res["args"][0],
             a,
@@ -223,7 +236,27 @@ def test_inputs_are_not_modified(impl):
         )
 
 
+def _lesson_example_works(impl) -> None:
+    logp, ref = f32([LOGP + [0.0, 0.0]]), f32([REF + [0.0, 0.0]])
+    mask = f32([[1, 1, 1, 0, 0]])
+    out = impl.kl_penalized_rewards(logp, ref, mask, f32([2.0]), 0.1)
+    expect_rewards(
+        out, [LESSON_REWARDS + [0.0, 0.0]], mask, "kl_penalized_rewards(<the lesson example>)"
+    )
+    for fn, want in (
+        ("kl_k1", np.float64(LOGP) - np.float64(REF)),
+        ("kl_k3", k3_by_hand(LOGP, REF)),
+    ):
+        expect_array(
+            getattr(impl, fn)(f32(LOGP), f32(REF)),
+            want,
+            f"{fn}(logp={LOGP}, ref_logp={REF})",
+            atol=1e-6,
+        )
+
+
 def test_a_row_without_a_real_token_or_mismatched_shapes_raise_value_error(impl):
+    guarded(lambda: _lesson_example_works(impl), "kl_penalized_rewards, kl_k1 and kl_k3")
     logp, ref = (
         f32([[-1.0, -2.0, -0.5], [-1.0, -1.0, -1.0]]),
         f32([[-1.5, -1.0, -0.5], [-1.0, -1.0, -1.0]]),
@@ -350,38 +383,46 @@ def test_rewards_match_the_per_token_formula_on_random_padded_batches(impl, batc
 
 
 # -- oracle against the reference ----------------------------------------------------------------------------------
+def random_kl_case(seed: int) -> dict:
+    """The arguments of one random ``kl_penalized_rewards`` call, rebuilt from ``seed``."""
+    rng = np.random.default_rng(seed)
+    B, T = int(rng.integers(1, 6)), int(rng.integers(1, 16))
+    lengths = rng.integers(1, T + 1, B)
+    left = bool(rng.integers(2))
+    starts = [int(T - n) if left else 0 for n in lengths]
+    mask = mask_of([int(n) for n in lengths], starts, T)
+    logp = torch.from_numpy(rng.uniform(-8, 0, (B, T)).astype(np.float32))
+    ref = torch.from_numpy((logp.numpy() + rng.normal(0, 1, (B, T))).astype(np.float32))
+    logp[~mask], ref[~mask] = 1e4, -1e4
+    score = torch.from_numpy(rng.normal(0, 2, B).astype(np.float32))
+    beta = float(rng.uniform(0, 0.5))
+    return {"logp": logp, "ref_logp": ref, "mask": mask, "score": score, "kl_coef": beta}
+
+
 def _compare_with_reference(impl, ref_module, rng, rounds: int) -> None:
     for _ in range(rounds):
-        B, T = int(rng.integers(1, 6)), int(rng.integers(1, 16))
-        lengths = rng.integers(1, T + 1, B)
-        left = bool(rng.integers(2))
-        starts = [int(T - n) if left else 0 for n in lengths]
-        mask = mask_of([int(n) for n in lengths], starts, T)
-        logp = torch.from_numpy(rng.uniform(-8, 0, (B, T)).astype(np.float32))
-        ref = torch.from_numpy((logp.numpy() + rng.normal(0, 1, (B, T))).astype(np.float32))
-        logp[~mask], ref[~mask] = 1e4, -1e4
-        score = torch.from_numpy(rng.normal(0, 2, B).astype(np.float32))
-        beta = float(rng.uniform(0, 0.5))
-        tag = f"<random ({B}, {T}) batch, {'left' if left else 'right'}-padded, lengths {lengths.tolist()}>"
+        seed = int(rng.integers(2**31))
+        case = random_kl_case(seed)
+        logp, ref, mask, score, beta = case.values()
         expect_rewards(
             impl.kl_penalized_rewards(logp, ref, mask, score, beta),
             ref_module.kl_penalized_rewards(logp, ref, mask, score, beta),
             mask,
-            f"kl_penalized_rewards({tag}, kl_coef={beta:.3f})",
+            reproducible_call("kl_penalized_rewards", case, random_kl_case, seed),
         )
-        real_logp, real_ref = logp[mask], ref[mask]
-        expect_array(
-            impl.kl_k1(real_logp, real_ref),
-            ref_module.kl_k1(real_logp, real_ref),
-            f"kl_k1(<the real tokens of {tag}>)",
-        )
-        expect_array(
-            impl.kl_k3(real_logp, real_ref),
-            ref_module.kl_k3(real_logp, real_ref),
-            f"kl_k3(<the real tokens of {tag}>)",
-            rtol=1e-4,
-            atol=1e-6,
-        )
+        real = {"logp": logp[mask], "ref_logp": ref[mask]}
+        where = f"logp, ref_logp = the real tokens of {random_kl_case.__name__}({seed})"
+        for fn in ("kl_k1", "kl_k3"):
+            call = pasteable(fn, **real)
+            if "<tensor" in call:
+                call = f"{fn}(logp, ref_logp) with {where}"
+            expect_array(
+                getattr(impl, fn)(*real.values()),
+                getattr(ref_module, fn)(*real.values()),
+                call,
+                rtol=1e-4 if fn == "kl_k3" else 1e-5,
+                atol=1e-6,
+            )
 
 
 def test_matches_the_reference_on_random_batches(impl, ref):

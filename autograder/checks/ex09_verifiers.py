@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks._support import expect_float, expect_raises, show
+from autograder.checks._support import expect_float, expect_raises, guarded, show
 
 EXERCISE = "ex09_verifiers"
 
@@ -52,6 +52,19 @@ MATH_WHERE: list[MathCase] = [
         "a boxed guess in <think>",
     ),
     (THINK + "<answer>\n#### 72\n</answer>", "72", 1.0, "#### inside a multi-line <answer>"),
+]
+MATH_ANSWER_TAG: list[MathCase] = [
+    ("<think>48+24=72</think><answer>72</answer>", "72", 1.0, "a bare number in <answer>"),
+    (THINK + "<answer>\n 72 \n</answer>", "72", 1.0, "a multi-line <answer>"),
+    ("<think>so \\boxed{72}? no.</think><answer>70</answer>", "72", 0.0, "a retracted \\boxed"),
+    ("<think>so \\boxed{72}? no.</think><answer>70</answer>", "70", 1.0, "<answer> beats \\boxed"),
+    ("<think>#### 72</think>\n<answer>70</answer>", "72", 0.0, "<answer> beats ####"),
+    ("<answer>70</answer>\n#### 72", "70", 1.0, "<answer> beats a later ####"),
+    ("<answer>70</answer> then <answer>72</answer>", "72", 1.0, "the last <answer> counts"),
+    ("<answer>70</answer> then <answer>72</answer>", "70", 0.0, "the first <answer> does not"),
+    ("<answer>$1,000.</answer>", "1000", 1.0, "normalised inside <answer>"),
+    ("<answer>The answer is 72</answer>", "72", 0.0, "words in <answer> are not a number"),
+    ("<answer>72 \n#### 70", "70", 1.0, "an unclosed <answer> is no block"),
 ]
 MATH_NORMALISATION: list[MathCase] = [
     ("#### 1,000", "1000", 1.0, "thousands separator"),
@@ -92,7 +105,7 @@ MATH_NO_ANSWER: list[MathCase] = [
     ("#### 72", "", 0.0, "an empty gold"),
     ("#### 1/0", "1", 0.0, "division by zero does not crash"),
 ]
-MATH_CASES = MATH_WHERE + MATH_NORMALISATION + MATH_NUMBERS + MATH_NO_ANSWER
+MATH_CASES = MATH_WHERE + MATH_ANSWER_TAG + MATH_NORMALISATION + MATH_NUMBERS + MATH_NO_ANSWER
 
 EXTRACT_CASES: list[tuple[str | None, str | None]] = [
     ("The answer is\n#### 72", "72"),
@@ -104,6 +117,15 @@ EXTRACT_CASES: list[tuple[str | None, str | None]] = [
     ("$\\boxed{\\frac{\\sqrt{2}}{2}}$.", "\\frac{\\sqrt{2}}{2}"),
     ("\\boxed{\\{1, 2\\}}", "\\{1, 2\\}"),
     ("\\boxed{7} #### 9", "9"),
+    ("<think>48+24=72</think><answer>72</answer>", "72"),
+    ("<answer> 1 </answer><answer>\n2\n</answer>", "2"),
+    ("<think>\\boxed{5}</think><answer>7</answer>", "7"),
+    ("<think>#### 5</think><answer>7</answer>", "7"),
+    ("<answer>7</answer>\n#### 9", "7"),
+    ("<answer>\\boxed{\\frac{1}{2}}</answer>", "\\frac{1}{2}"),
+    ("<answer>\n#### 72\n</answer>", "72"),
+    ("<answer>x = 3</answer>", "x = 3"),
+    ("<answer>7 and #### 9", "9"),
     ("no marker here: 72", None),
     ("", None),
     (None, None),
@@ -142,8 +164,23 @@ def expect_reward(out: object, expected: float, call: str) -> None:
     assert out == expected, f"{call}: expected {expected}, got {out}"
 
 
+def _rewards_work(impl) -> None:
+    """A right answer scores 1.0 (the checks of 0.0 and of 'never raises' score with it)."""
+    for completion, gold in (("#### 72", "72"), ("<think>a</think><answer>72</answer>", "72")):
+        expect_reward(
+            impl.math_reward(completion, gold), 1.0, f"math_reward({completion!r}, {gold!r})"
+        )
+    good = "<think>a</think><answer>72</answer>"
+    expect_reward(impl.format_reward(good), 1.0, f"format_reward({good!r})")
+
+
+def _code_works(c) -> None:
+    call = f"code_reward({ADD!r}, {ADD_TESTS!r})"
+    expect_float(c.code_reward(ADD, ADD_TESTS), 1.0, call, rtol=0, atol=0)
+
+
 # -- extract_answer -----------------------------------------------------------------------------
-def test_extract_answer_takes_the_last_marker_and_matches_braces(impl):
+def test_extract_answer_prefers_the_last_answer_tag_then_hashes_then_boxed(impl):
     for completion, expected in EXTRACT_CASES:
         out = impl.extract_answer(completion)
         call = f"extract_answer({completion!r})"
@@ -169,6 +206,10 @@ def test_math_reward_finds_the_last_answer_marker(impl):
     _math_table(impl, MATH_WHERE)
 
 
+def test_math_reward_reads_the_last_answer_block_before_any_other_marker(impl):
+    _math_table(impl, MATH_ANSWER_TAG)
+
+
 def test_math_reward_normalises_dollars_commas_spaces_and_a_trailing_period(impl):
     _math_table(impl, MATH_NORMALISATION)
 
@@ -178,6 +219,7 @@ def test_math_reward_compares_numbers_not_strings_or_substrings(impl):
 
 
 def test_math_reward_is_0_without_an_answer_and_never_raises_on_bad_input(impl):
+    guarded(lambda: _rewards_work(impl), "math_reward")
     _math_table(impl, MATH_NO_ANSWER)
 
 
@@ -224,6 +266,7 @@ messy_text = st.lists(
 
 @given(completion=messy_text, gold=st.one_of(messy_text, st.integers(-999, 999).map(str)))
 def test_the_rewards_are_python_floats_0_or_1_and_never_raise_on_any_text(impl, completion, gold):
+    guarded(lambda: _rewards_work(impl), "math_reward and format_reward")
     for name, out in (
         (f"math_reward({completion!r}, {gold!r})", impl.math_reward(completion, gold)),
         (f"format_reward({completion!r})", impl.format_reward(completion)),
@@ -240,7 +283,16 @@ def test_the_rewards_are_python_floats_0_or_1_and_never_raise_on_any_text(impl, 
 @given(
     n=st.integers(-(10**7), 10**7),
     fmt=st.sampled_from(
-        ["#### {n}", "#### {c}", "#### ${c}.", "\\boxed{{{n}}}", "\\boxed{{{c}}}", "#### {n}.0"]
+        [
+            "#### {n}",
+            "#### {c}",
+            "#### ${c}.",
+            "\\boxed{{{n}}}",
+            "\\boxed{{{c}}}",
+            "#### {n}.0",
+            "<answer>{n}</answer>",
+            "<think>#### 7</think><answer> ${c} </answer>",
+        ]
     ),
     gold=st.sampled_from(["{n}", "{n}.0", "{c}", "Work.\n#### {n}"]),
     prefix=st.text(alphabet="abc 123+=\n", max_size=30),
@@ -285,6 +337,7 @@ def test_the_program_reads_each_tests_stdin_and_trailing_whitespace_is_ignored(i
 
 def test_a_crash_or_an_exit_before_printing_fails_even_with_exit_code_0(impl):
     c = codes(impl)
+    guarded(lambda: _code_works(c), "code_reward")
     tests = [("1 2\n", "3")]
     for prog, why in (
         ("import sys\nsys.exit(0)\nprint(3)\n", "sys.exit(0) before printing"),
@@ -301,6 +354,7 @@ def test_a_crash_or_an_exit_before_printing_fails_even_with_exit_code_0(impl):
 
 def test_output_must_equal_the_expected_not_a_prefix_or_an_extension(impl):
     c = codes(impl)
+    guarded(lambda: _code_works(c), "code_reward")
     tests = [("", "1\n2\n3")]
     for prog, why in (
         ("print(1)\nprint(2)\n", "a prefix of the expected lines"),
@@ -320,6 +374,7 @@ def test_the_program_runs_in_a_fresh_isolated_python_per_test(impl):
 
 def test_missing_programs_score_0_and_an_empty_test_list_raises_value_error(impl):
     c = codes(impl)
+    guarded(lambda: _code_works(c), "code_reward")
     for prog in (None, "", "   \n"):
         expect_float(
             c.code_reward(prog, [("", "")]),
@@ -328,13 +383,12 @@ def test_missing_programs_score_0_and_an_empty_test_list_raises_value_error(impl
             rtol=0,
             atol=0,
         )
-    expect_raises(
-        "ValueError", lambda: c.code_reward(ADD, []), f"code_reward({ADD!r}, [])", mentions="tests"
-    )
+    expect_raises("ValueError", lambda: c.code_reward(ADD, []), f"code_reward({ADD!r}, [])")
 
 
 def test_an_infinite_loop_fails_and_returns_within_the_timeout(impl):
     c = impl.using(timeout=15.0)  # a call that never returns is stopped well before 60 s
+    guarded(lambda: _code_works(codes(impl)), "code_reward")
     tests = [("1 2\n", "3")]
     margin = 3.0  # process start-up and clean-up
     for prog, why in (
@@ -438,18 +492,25 @@ def test_matches_the_reference_on_fresh_random_completions(impl, ref, rng):
     def completion() -> str:
         think = (
             "<think>\n"
-            + "\n".join(f"step {i}: {number()}" for i in range(int(rng.integers(0, 4))))
+            + "\n".join(
+                str(
+                    rng.choice(["step {}: {}", "step {}: #### {}", "step {}: \\boxed{{{}}}"])
+                ).format(i, number())
+                for i in range(int(rng.integers(0, 4)))
+            )
             + "\n</think>\n"
         )
         answers = [number() for _ in range(int(rng.integers(1, 3)))]
-        style = int(rng.integers(3))
+        style = int(rng.integers(4))
         if style == 0:
             body = "\n" + "\n".join(f"#### {a}" for a in answers) + "\n"
         elif style == 1:
             body = " then ".join(f"\\boxed{{{a}}}" for a in answers)
-        else:
+        elif style == 2:
             body = f"The answer is {answers[-1]}"
-        tail = str(rng.choice(["", ".", "\n", " Done."]))
+        else:
+            body = f" {answers[-1]} "
+        tail = str(rng.choice(["", ".", "\n", " Done.", f"\n#### {number()}"]))
         return think + f"<answer>{body}</answer>" + tail
 
     for _ in range(150):

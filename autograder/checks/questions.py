@@ -5,9 +5,12 @@ Three kinds of answer, three ways of grading:
 * **Numbers** (Q1, Q2): the student's own ``train_bandit`` is re-run, through the
   worker, on the seeds they list, with the settings of
   :data:`autograder.experiments.QUESTION_RUNS`. The number must be what their code
-  produces (within :func:`~autograder.experiments.answer_tolerance`) and lie in the
-  band derived from the reference over 20 seeds (``autograder/data/question_bands.json``,
-  written by ``python -m autograder experiments --write-bands``; never typed by hand).
+  produces (within :func:`~autograder.experiments.answer_tolerance`): the questions ask
+  what the student observed. It is never compared with a band from the reference: a
+  correct ``train_bandit`` with another hidden width or another order of the optimiser
+  calls learns at its own speed, and whether ``train_bandit`` learns as the lesson says
+  is graded once, by ex04's checks. (The reference's bands,
+  ``autograder/data/question_bands.json``, serve the instructors' tools only.)
 * **Choices** (Q1's yes/no, Q3, CU1-CU3): compared with the answer key, which is the
   reference ``solutions/questions.py``. The student release has no ``solutions/``, so
   the letters are not readable there; the key is used only in authoritative grading
@@ -30,7 +33,6 @@ from autograder.experiments import (
     answer_tolerance,
     check_curve,
     episodes_to_90,
-    load_bands,
     mean_episodes,
 )
 from autograder.grading.plugin import KEY
@@ -50,9 +52,9 @@ HINTS = {
         "Compare the gap between your two numbers with their spread over seeds (`target` plot)."
     ),
     "Q3_choice": (
-        "the lesson: 'the magnitude of each adjustment is proportional to the reward received'. "
-        "What adjustment does a wrong action get when its reward is 0.0? Compare the curves of "
-        "your `wrong_reward` plot."
+        "what gradient does an episode that sampled a wrong action give when its reward is 0.0? "
+        "And what happens to the other actions' probabilities when the target's logit rises "
+        "(softmax)? Compare the curves of your `wrong_reward` plot."
     ),
     "CU1_choice": (
         "re-read 'Putting It All Together': the state is the context so far; what does the "
@@ -233,9 +235,12 @@ def judge(
     per_seed: list[int | None],
     seeds_var: str,
     seeds: list[int],
-    band: list,
 ) -> str | None:
-    """What is wrong with a numeric answer (None: nothing). Pure; unit-tested."""
+    """What is wrong with a numeric answer (None: nothing). Pure; unit-tested.
+
+    The answer must be what the student's own ``train_bandit`` gives on their seeds: the
+    rounded mean of the episodes to 90 %, or None when a seed never gets there.
+    """
     setting, _ = QUESTION_RUNS[var]
     mine = mean_episodes(per_seed)
     per = ", ".join("never" if v is None else str(v) for v in per_seed)
@@ -254,24 +259,6 @@ def judge(
             f"{var} = {claimed} is {way} than what your own code produces: {runs}. Report what "
             "your train_bandit gives (`python -m autograder experiments` prints it)"
         )
-    lo, hi = band
-    if claimed is None:
-        return (
-            f"{var} = None matches your code, but the reference reaches 90 % after {lo} to {hi} "
-            f"episodes: your train_bandit learns too slowly or not at all ({runs})"
-        )
-    if claimed > hi:
-        return (
-            f"{var} = {claimed} is above the accepted range [{lo}, {hi}] (reference, 20 seeds): "
-            f"your train_bandit learns more slowly than it should ({runs}); compare it with the "
-            "lesson's example"
-        )
-    if claimed < lo:
-        return (
-            f"{var} = {claimed} is below the accepted range [{lo}, {hi}] (reference, 20 seeds): "
-            f"your train_bandit reaches 90 % sooner than it should ({runs}); check its learning "
-            "rate, its rewards and metric='prob'"
-        )
     return None
 
 
@@ -282,10 +269,9 @@ def numeric(impl, seeds_var: str, names: list[str]) -> None:
         raise NotAnswered(f"{seeds_var} and {', '.join(names)} are not answered")
     seeds = expect_seeds(raw_seeds, seeds_var)
     claimed = {n: expect_episodes(raw[n], n) for n in names}
-    bands = load_bands()["answers"]
     problems = []
     for n in names:
-        problem = judge(n, claimed[n], rerun(impl, n, seeds), seeds_var, seeds, bands[n]["band"])
+        problem = judge(n, claimed[n], rerun(impl, n, seeds), seeds_var, seeds)
         if problem:
             problems.append(problem)
     ensure(not problems, "\n".join(problems))

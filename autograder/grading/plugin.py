@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from autograder import PACKAGE_DIR
 from autograder.grading.results import (
@@ -40,8 +40,14 @@ CHECKS_DIR = PACKAGE_DIR / "checks"
 KEY = pytest.StashKey["GraderPlugin"]()
 PLUGIN_NAME = "rl4llm-grader"
 
+# No shrinking: the first falsifying example is reported at once, so a wrong answer costs
+# no more time than a right one (shrinking took 14-22 s in one ex08 check). Failures print
+# the example's arguments in full, so a non-minimal example is still reproducible.
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
+
 settings.register_profile(
     "student",
+    phases=NO_SHRINK,
     max_examples=25,
     derandomize=True,
     database=None,
@@ -51,6 +57,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "grading",
+    phases=NO_SHRINK,
     max_examples=60,
     derandomize=False,
     database=None,

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 
 def extract_answer(completion: str | None) -> str | None:
-    """The final answer in a completion: after the last ``####``, else in the last ``\\boxed{}``.
+    """The final answer: the last ``<answer>``, else after the last ``####``, else the last ``\\boxed{}``.
 
     Args:
         completion: model output (``None`` is allowed).
@@ -22,6 +22,16 @@ def extract_answer(completion: str | None) -> str | None:
     """
     if not isinstance(completion, str):
         return None
+    close = completion.rfind("</answer>")
+    if close != -1:
+        open_ = completion.rfind("<answer>", 0, close)
+        if open_ != -1:
+            inner = completion[open_ + len("<answer>") : close]
+            if "####" in inner or re.search(r"\\boxed\s*\{", inner):
+                found = extract_answer(inner)
+                if found is not None:
+                    return found
+            return inner.strip()
     if "####" in completion:
         tail = completion.split("####")[1].strip()
         return tail.split("\n", 1)[0].strip()  # the rest of the answer line

@@ -12,16 +12,37 @@ from fractions import Fraction
 
 
 def extract_answer(completion: str | None) -> str | None:
-    """The final answer in a completion: after the last ``####``, else in the last ``\\boxed{}``.
+    """The final answer: the last ``<answer>``, else after the last ``####``, else the last ``\\boxed{}``.
+
+    In order of precedence:
+
+    1. the content of the **last** ``<answer>...</answer>`` block (the text between the
+       last ``</answer>`` and the last ``<answer>`` before it); if that content holds a
+       ``####`` or a ``\\boxed{`` the answer is read from inside it by rules 2 and 3, so
+    2. else the text after the **last** ``####``, up to the end of that line;
+    3. else the content of the **last** closed ``\\boxed{...}``, braces matched
+       (``\\boxed{\\frac{1}{2}}`` gives ``"\\frac{1}{2}"``);
+    4. else ``None`` (also for ``None`` or a non-string).
 
     Args:
         completion: model output (``None`` is allowed).
 
     Returns:
-        The stripped answer text, or ``None`` when there is no marker.
+        The answer text with surrounding whitespace stripped, or ``None`` when there is
+        no marker.
     """
     if not isinstance(completion, str):
         return None
+    close = completion.rfind("</answer>")
+    if close != -1:
+        open_ = completion.rfind("<answer>", 0, close)
+        if open_ != -1:
+            inner = completion[open_ + len("<answer>") : close]
+            if "####" in inner or re.search(r"\\boxed\s*\{", inner):
+                found = extract_answer(inner)  # holds no "<answer>": rule 1 cannot recur
+                if found is not None:
+                    return found
+            return inner.strip()
     if "####" in completion:
         tail = completion.rsplit("####", 1)[1].strip()
         return tail.split("\n", 1)[0].strip()  # the rest of the answer line

@@ -16,6 +16,12 @@ NUM = r"[+-]?(?:\d+\.?\d*|\.\d+)"
 def extract_answer(completion):
     if not isinstance(completion, str):
         return None
+    blocks = re.findall(r"<answer>((?:(?!<answer>).)*?)</answer>", completion, flags=re.DOTALL)
+    tail = completion.rsplit("</answer>", 1)
+    if blocks and "<answer>" in tail[0]:
+        inner = tail[0][tail[0].rindex("<answer>") + len("<answer>") :]
+        nested = extract_answer(inner) if re.search(r"####|\\boxed\s*\{", inner) else None
+        return nested if nested is not None else inner.strip()
     lines = re.findall(r"####(.*)", completion)  # "." stops at the end of the line
     if lines:
         rest = completion[completion.rindex("####") + 4 :].lstrip()
@@ -94,7 +100,10 @@ def code_reward(program, tests, timeout=2.0):
     tests = list(tests) if isinstance(tests, (list, tuple)) else None
     if not tests:
         raise ValueError("tests must be a non-empty list")
-    if not all(isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in tests):
+    if not all(
+        isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(x, str) for x in t)
+        for t in tests
+    ):
         raise ValueError("every test must be a (stdin, expected) pair of strings")
     if not isinstance(program, str) or program.strip() == "":
         return 0.0
@@ -114,8 +123,12 @@ def code_reward(program, tests, timeout=2.0):
                 fin.seek(0)
                 try:
                     proc = subprocess.Popen(
-                        [sys.executable, "-I", src], stdin=fin, stdout=fout,
-                        stderr=subprocess.DEVNULL, cwd=tmp, start_new_session=True,
+                        [sys.executable, "-I", src],
+                        stdin=fin,
+                        stdout=fout,
+                        stderr=subprocess.DEVNULL,
+                        cwd=tmp,
+                        start_new_session=True,
                     )
                 except OSError:
                     continue

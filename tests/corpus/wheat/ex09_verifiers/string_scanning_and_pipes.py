@@ -15,6 +15,15 @@ DIGITS = set("0123456789")
 def extract_answer(completion):
     if not isinstance(completion, str):
         return None
+    close = completion.rfind("</answer>")
+    start = completion.rfind("<answer>", 0, max(close, 0))
+    if close >= 0 and start >= 0:
+        inner = completion[start + len("<answer>") : close]
+        if "####" in inner or "\\boxed" in inner:
+            found = extract_answer(inner)
+            if found is not None:
+                return found
+        return inner.strip()
     i = completion.rfind("####")
     if i >= 0:
         return completion[i + 4 :].strip().split("\n")[0].strip()
@@ -79,9 +88,12 @@ def _normalise(s):
     if "," in s:
         head, *groups = s.split(",")
         digits = head.lstrip("+-")
-        if 1 <= len(digits) <= 3 and set(digits) <= DIGITS and all(
-            len(g.split(".")[0]) == 3 and _plain_number(g) is not None for g in groups
-        ) and all("." not in g for g in groups[:-1]):
+        if (
+            1 <= len(digits) <= 3
+            and set(digits) <= DIGITS
+            and all(len(g.split(".")[0]) == 3 and _plain_number(g) is not None for g in groups)
+            and all("." not in g for g in groups[:-1])
+        ):
             s = s.replace(",", "")
     return s
 
@@ -122,7 +134,9 @@ def code_reward(program, tests, timeout=2.0):
     if not isinstance(tests, (list, tuple)) or len(tests) == 0:
         raise ValueError("tests must be a non-empty list of (stdin, expected) pairs")
     for t in tests:
-        if not (isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(x, str) for x in t)):
+        if not (
+            isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(x, str) for x in t)
+        ):
             raise ValueError(f"each test must be a (stdin, expected) pair, got {t!r}")
     if not isinstance(program, str) or not program.strip():
         return 0.0
