@@ -30,7 +30,7 @@ from autograder.capstone.tokenizer import EOS_ID, PAD_ID, decode, encode, encode
 
 CHECKPOINT = Path(__file__).resolve().parent.parent / "data" / "capstone" / "sft.pt"
 DROP_CARRY, SLIP = 0.35, 0.15
-STEPS, BATCH, LR, SEED = 3000, 64, 3e-3, 0
+STEPS, BATCH, LR, SEED = 1500, 64, 3e-3, 0
 MAX_NEW = 28  # tokens a completion may take (a correct one takes at most 23)
 PROMPT_LEN = 6  # "47+85=" - every prompt has exactly this many tokens
 
