@@ -478,6 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gzo.add_argument("--only", nargs="+", metavar="EXERCISE", help="grade only these exercises")
     gz.set_defaults(func=_cmd_gradescope_zip)
+    from autograder.capstone.cli import add_parser as add_capstone_parsers
+
+    add_capstone_parsers(sub)  # capstone, capstone-sft
     return parser
 
 

@@ -74,6 +74,16 @@ ASSIGNMENTS: tuple[Assignment, ...] = (
         "The KL penalty, a reward model trained from preferences, verifier rewards, and GRPO; "
         "then the lesson's check-your-understanding questions.",
     ),
+    Assignment(
+        "a4_capstone",
+        "Assignment 4 - Capstone: your functions align a small language model",
+        ("ex11_lm",),
+        (),
+        "The language-model plumbing every RLHF trainer needs: per-token log-probs (the "
+        "one-position shift), the completion mask and the sequence log-prob. Then run "
+        "`python -m autograder capstone` to watch your own GRPO raise a small model's accuracy "
+        "and your PPO, without a KL penalty, hack a flawed reward model.",
+    ),
 )
 
 # Grading an exercise runs all its checks at once (in the first of its grade cells), so grade

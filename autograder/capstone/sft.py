@@ -2,7 +2,7 @@
 
 ``python -m autograder capstone-sft`` (or ``capstone --regenerate-sft``) trains
 :class:`~autograder.capstone.model.TinyGPT` from scratch on demonstrations of which
-``DROP_CARRY`` forget the carry and ``SLIP`` miscount the tens (:func:`~autograder.capstone.task.demonstration`) and
+about 35 % forget the carry and ``SLIP`` miscount the tens (:func:`~autograder.capstone.task.demonstration`) and
 writes ``autograder/data/capstone/sft.pt``. The run is seeded and single-threaded, so
 on one machine the same command writes the same weights (:func:`weights_digest`);
 across machines (another BLAS) it may differ in the last bits, which is why the tests
@@ -29,9 +29,9 @@ from autograder.capstone.model import Config, TinyGPT
 from autograder.capstone.tokenizer import EOS_ID, PAD_ID, decode, encode, encode_batch
 
 CHECKPOINT = Path(__file__).resolve().parent.parent / "data" / "capstone" / "sft.pt"
-DROP_CARRY, SLIP = 0.35, 0.15
+DROP_CARRY, SLIP = (0.2, 0.8), 0.15  # calm / enthusiastic teachers
 STEPS, BATCH, LR, SEED = 1500, 64, 3e-3, 0
-MAX_NEW = 28  # tokens a completion may take (a correct one takes at most 23)
+MAX_NEW = 32  # tokens a completion may take (a demonstration takes at most 27)
 PROMPT_LEN = 6  # "47+85=" - every prompt has exactly this many tokens
 
 
@@ -59,7 +59,7 @@ def sft_loss(model: TinyGPT, tokens: torch.Tensor, loss_mask: torch.Tensor) -> t
 def train_sft(
     steps: int = STEPS,
     seed: int = SEED,
-    drop_carry: float = DROP_CARRY,
+    drop_carry: tuple[float, float] = DROP_CARRY,
     slip: float = SLIP,
     progress: Callable[[int, float], None] | None = None,
 ) -> TinyGPT:
@@ -156,7 +156,7 @@ def regenerate(path: Path = CHECKPOINT, steps: int = STEPS, seed: int = SEED) ->
         meta = {
             "steps": steps,
             "seed": seed,
-            "drop_carry": DROP_CARRY,
+            "drop_carry": list(DROP_CARRY),
             "slip": SLIP,
             "train_seconds": round(seconds, 1),
             "held_out_sampled_accuracy": accuracy(model, held_out, 1.0, seed=0),
