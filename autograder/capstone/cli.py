@@ -65,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     """Runs the capstone phases for each seed; returns the exit status."""
     if args.regenerate_sft:
         return run_sft(argparse.Namespace(out=sft.CHECKPOINT, steps=sft.STEPS))
+    import torch
+
+    torch.set_num_threads(1)  # small matrices: one thread is as fast and the curve reproducible
     out = Path(args.out)
     progress = not args.no_progress and sys.stderr.isatty()
     seeds = list(range(max(args.seeds, 1)))

@@ -32,6 +32,7 @@ def short_grpo(
     fns: SimpleNamespace, seed: int, cfg: rlvr.RlvrConfig = CONFIG
 ) -> dict[str, torch.Tensor]:
     """Worker side: a short GRPO run with the student's functions; returns the final weights."""
+    torch.set_num_threads(1)
     policy, _ = rlvr.train_rlvr(fns, seed, cfg)
     return {k: v.detach().clone() for k, v in policy.state_dict().items()}
 

@@ -16,7 +16,8 @@ With ``kl_coef = 0`` the policy chases the reward model's liking for ``!``, open
 reasoning with ``!!!``, and inherits the carelessness that came with it: the reward-model
 score rises while true (verifier) accuracy falls and the KL to SFT grows. With
 ``KL_COEF`` the penalty for leaving the SFT distribution outweighs what ``!!!`` earns, so
-accuracy holds and the KL stays small.
+accuracy holds and the KL stays small; the price is that the reward-model score barely
+moves either (the KL term costs all the "improvement" the flawed reward model offered).
 """
 
 from __future__ import annotations
@@ -39,16 +40,21 @@ from autograder.capstone.model import TinyGPT
 from autograder.capstone.rlvr import Curve
 from autograder.capstone.tokenizer import EOS_ID, PAD_ID, decode, encode_batch
 
-KL_COEF = 0.1  # the setting that holds accuracy (see the module docstring and the benchmark)
+# The penalty that holds accuracy. The Bradley-Terry reward model scores on the labeller's
+# scale times its sharpness (4), so the hack (``!!!``) is worth about +2 in score; the
+# KL-regularised optimum pi ~ pi_ref * exp(r / kl_coef) multiplies the hacked branch by
+# exp(2 / kl_coef): about 55 at 0.5, 7 at 1, e at 2. Measured (seed 0, 40 steps): accuracy
+# 74 % -> 1 % at 0 (KL 46 nats), -> 65 % at 0.5, -> 68 % at 1.0, -> 73 % at 2.0 (KL 0.17).
+KL_COEF = 2.0
 
 
 @dataclass(frozen=True)
 class RlhfConfig:
-    pair_prompts: int = 1024
-    rm_steps: int = 150
+    pair_prompts: int = 768
+    rm_steps: int = 100
     rm_batch: int = 64
     rm_lr: float = 3e-4
-    steps: int = 60
+    steps: int = 40
     batch: int = 64
     ppo_epochs: int = 2
     clip_eps: float = 0.2
