@@ -34,6 +34,15 @@ from autograder.capstone.tokenizer import EOS_ID, PAD_ID, TAGS, decode, encode, 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The capstone runs on one thread (as its command does); restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``solutions/`` with an ex09 that reads the last ``<answer>`` first (SPEC, turn 2)."""

@@ -43,8 +43,8 @@ from autograder.capstone.tokenizer import EOS_ID, PAD_ID, decode, encode_batch
 # The penalty that holds accuracy. The Bradley-Terry reward model scores on the labeller's
 # scale times its sharpness (4), so the hack (``!!!``) is worth about +2 in score; the
 # KL-regularised optimum pi ~ pi_ref * exp(r / kl_coef) multiplies the hacked branch by
-# exp(2 / kl_coef): about 55 at 0.5, 7 at 1, e at 2. Measured (seed 0, 40 steps): accuracy
-# 74 % -> 1 % at 0 (KL 46 nats), -> 65 % at 0.5, -> 68 % at 1.0, -> 73 % at 2.0 (KL 0.17).
+# exp(2 / kl_coef): about 55 at 0.5, 7 at 1, e at 2. Measured on seed 0 (40 PPO steps; 60 at 0):
+# accuracy 74 % -> 2 % at 0 (KL 46 nats), 65 % at 0.5, 68 % at 1.0, 73 % at 2.0 (KL 0.17).
 KL_COEF = 2.0
 
 
