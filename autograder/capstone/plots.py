@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def plot_runs(runs: dict[str, object], title: str, path: Path, reward_label: str) -> Path:
+def plot_runs(
+    runs: dict[str, object],
+    title: str,
+    path: Path,
+    reward_label: str,
+    kl_label: str = "KL to SFT (k3, per token)",
+) -> Path:
     """Draws one or more curves (one per label, e.g. ``kl_coef=0`` and ``kl_coef=0.1``).
 
     Args:
@@ -14,6 +20,7 @@ def plot_runs(runs: dict[str, object], title: str, path: Path, reward_label: str
         title: the figure title.
         path: the PNG to write (its folder is created).
         reward_label: the y label of the reward panel.
+        kl_label: the y label of the KL panel.
 
     Returns:
         ``path``.
@@ -29,7 +36,7 @@ def plot_runs(runs: dict[str, object], title: str, path: Path, reward_label: str
         axes[1].plot(c.eval_steps, [100 * a for a in c.accuracy], marker="o", label=label)
         axes[2].plot(c.steps, c.kl, label=label, alpha=0.8)
     for ax, ylabel in zip(
-        axes, (reward_label, "held-out accuracy (%), T=1", "KL to SFT (k3, per token)"), strict=True
+        axes, (reward_label, "held-out accuracy (%), T=1", kl_label), strict=True
     ):
         ax.set_xlabel("step")
         ax.set_ylabel(ylabel)

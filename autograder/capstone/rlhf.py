@@ -279,7 +279,8 @@ def run_cli(args: argparse.Namespace, seeds: list[int], out: Path, progress: boo
                   f"{run.excl[-1]:.0%}")  # fmt: skip
             print(f"      before: {run.before[0]!r}\n      after:  {run.after[0]!r}")
         png = plot_runs(runs, f"RLHF (PPO vs a learned reward model), seed {seed}",
-                        out / f"rlhf_seed{seed}.png", "reward-model score")  # fmt: skip
+                        out / f"rlhf_seed{seed}.png", "reward-model score",
+                        "KL to SFT (k3, summed per completion)")  # fmt: skip
         print(f"    {time.perf_counter() - t0:.0f} s  [{png}]")
     if len(seeds) > 1:
         for kl_coef, rs in summary.items():
