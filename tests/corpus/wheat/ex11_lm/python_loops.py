@@ -1,4 +1,4 @@
-"""Alternative: plain Python loops over rows and positions, math.log of a hand-made logsumexp."""
+"""Alternative: plain Python loops over rows and positions, one torch.logsumexp per position."""
 
 from __future__ import annotations
 
