@@ -34,6 +34,7 @@ def main() -> int:
     ap.add_argument("--sft", action="store_true", help="also time the SFT regeneration")
     ap.add_argument("--only", choices=["rlvr", "rlhf", "integration"])
     args = ap.parse_args()
+    torch.set_num_threads(1)  # as the capstone command
     print(f"torch threads: {torch.get_num_threads()}")
     if args.sft:
         with tempfile.TemporaryDirectory() as tmp:
