@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.capstone import rlhf, rlvr, sft, student, task
+from autograder.capstone import integration, rlhf, rlvr, sft, student, task
 from autograder.capstone.model import Config, TinyGPT
 from autograder.capstone.tokenizer import EOS_ID, PAD_ID, TAGS, decode, encode, encode_batch
 
@@ -203,3 +203,19 @@ def test_ppo_against_the_reward_model_is_seeded(course):
     _, r2 = rlhf.train_ppo(fns, rm, 3, 0.0, cfg)
     assert r1.curve.reward == r2.curve.reward and r1.curve.kl == r2.curve.kl
     assert r1.after == r2.after
+
+
+# -- the integration check's trust boundary ---------------------------------------------------
+def test_the_grader_evaluates_returned_weights_itself_and_rejects_malformed_ones():
+    model, _ = sft.load()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    assert integration.evaluate_state(state, 0) == integration.baseline(0)
+    with pytest.raises(ValueError):
+        integration.evaluate_state({**state, "extra": torch.zeros(1)}, 0)
+    bad = dict(state)
+    bad["tok.weight"] = torch.full_like(state["tok.weight"], float("nan"))
+    with pytest.raises(ValueError):
+        integration.evaluate_state(bad, 0)
+    bad["tok.weight"] = torch.zeros(3, 3)
+    with pytest.raises(ValueError):
+        integration.evaluate_state(bad, 0)
