@@ -10,7 +10,7 @@
    the student's ``kl_penalized_rewards`` (the score at the last token minus
    ``kl_coef * k1``), advantages from the student's ``gae`` per completion against a value
    head (its own trunk, initialised from SFT), updates with the student's ``ppo_clip_loss``,
-   diagnostics from ``ppo_stats``, KL to SFT from ``kl_k3``.
+   diagnostics from ``ppo_stats``, KL to SFT from ``kl_k3`` summed by ``sequence_logprob``.
 
 With ``kl_coef = 0`` the policy chases the reward model's liking for ``!``, opens its
 reasoning with ``!!!``, and inherits the carelessness that came with it: the reward-model
@@ -178,10 +178,10 @@ def ppo_step(
         v_loss.backward()
         value_opt.step()
     stats = fns.ppo_stats(logp.detach(), logp_old, adv, cfg.clip_eps, mask)
-    kl_tok = torch.where(mask, fns.kl_k3(logp_old, ref_logp), 0.0)
+    kl_seq = fns.sequence_logprob(fns.kl_k3(logp_old, ref_logp), mask)  # (B,), k3 summed
     return {
         "reward": float(score.mean()),
-        "kl": float(kl_tok.sum(dim=1).mean()),  # per completion
+        "kl": float(kl_seq.mean()),  # per completion
         "excl": sum("!" in t for t in texts) / len(texts),
         "clip_fraction": float(stats["clip_fraction"]),
     }

@@ -91,10 +91,9 @@ def grpo_step(
     loss.backward()
     torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
     opt.step()
-    with torch.no_grad():
-        m = mask.bool()
-        kl_tok = torch.where(m, fns.kl_k3(logp.detach(), ref_logp), 0.0)
-        kl = float((kl_tok.sum(dim=1) / m.sum(dim=1).clamp(min=1)).mean())
+    with torch.no_grad():  # per-token KL: each completion's k3 sum over its length
+        kl_seq = fns.sequence_logprob(fns.kl_k3(logp.detach(), ref_logp), mask)  # (B,)
+        kl = float((kl_seq / mask.sum(dim=1).clamp(min=1)).mean())
     return float(rewards.mean()), kl
 
 
