@@ -81,7 +81,7 @@ def train_sft(
         opt.step()
         sched.step()
         if progress is not None:
-            progress(step, float(loss))
+            progress(step, float(loss.detach()))
     return model
 
 
