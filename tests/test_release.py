@@ -95,7 +95,7 @@ def test_the_release_has_the_template_repository_layout(release):
     assert sorted(p.name for p in (release / "course").glob("ex*.py")) == sorted(
         p.name for p in SOLUTIONS.glob("ex*.py")
     )
-    assert len(list((release / "notebooks").glob("*.ipynb"))) == 3
+    assert len(list((release / "notebooks").glob("*.ipynb"))) == 4
     for gone in (
         "solutions",
         "autograder/build",

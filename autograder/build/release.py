@@ -288,7 +288,7 @@ rl4llm = "autograder.grading.plugin"
 include = ["autograder*"]
 
 [tool.setuptools.package-data]
-autograder = ["rubric.toml", "course.toml", "checks/pytest.ini", "data/*.json"]
+autograder = ["rubric.toml", "course.toml", "checks/pytest.ini", "data/*.json", "data/capstone/*.pt"]
 
 [tool.pytest.ini_options]
 addopts = "-p no:cacheprovider"

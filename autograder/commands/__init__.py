@@ -10,6 +10,8 @@ Commands (one module of this package per verb):
     nbgrader-regrade COURSE [--assignment A]   authoritative re-grade into the nbgrader gradebook
     release OUT_DIR                            the student release (template repository)
     gradescope-zip OUT.zip                     the Gradescope autograder zip
+    capstone [--only rlvr|rlhf] [--seeds N]    train a small LM with your own functions
+    capstone-sft                               regenerate the capstone's SFT checkpoint
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 from autograder.commands import (
     build_course,
     build_notebooks,
+    capstone,
     experiments,
     grade,
     grade_batch,
@@ -41,6 +44,7 @@ VERBS = (
     nbgrader_regrade,
     release,
     gradescope_zip,
+    capstone,
 )
 
 

@@ -1,0 +1,332 @@
+"""Checks for exercise 11: per-token log-probs, the completion mask, the sequence log-prob."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checks._support import expect_array, expect_raises, show
+from autograder.seam.values import Array
+
+EXERCISE = "ex11_lm"
+LN = np.log
+
+
+# -- the grader's own formulas (float64) ----------------------------------------------------------
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = np.asarray(z, dtype=np.float64)
+    m = z.max(axis=-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+
+
+def logprobs_by_hand(logits, tokens, temperature: float = 1.0) -> np.ndarray:
+    """``out[b, t] = log_softmax(logits[b, t] / temperature)[tokens[b, t + 1]]``."""
+    lp = log_softmax(np.asarray(logits, dtype=np.float32).astype(np.float64) / temperature)
+    tok = np.asarray(tokens)
+    B, T = tok.shape
+    out = np.zeros((B, T - 1))
+    for b in range(B):
+        for t in range(T - 1):
+            out[b, t] = lp[b, t, tok[b, t + 1]]
+    return out
+
+
+def logprob_grad_by_hand(logits, tokens, temperature: float) -> np.ndarray:
+    """d sum(token_logprobs) / d logits: (one_hot(next) - softmax(z / tau)) / tau; last row 0."""
+    z = np.asarray(logits, dtype=np.float32).astype(np.float64)
+    tok = np.asarray(tokens)
+    B, T, V = z.shape
+    g = np.zeros_like(z)
+    p = np.exp(log_softmax(z / temperature))
+    for b in range(B):
+        for t in range(T - 1):
+            g[b, t] = -p[b, t] / temperature
+            g[b, t, tok[b, t + 1]] += 1.0 / temperature
+    return g
+
+
+def mask_by_hand(tokens, prompt_len: int, eos_id: int) -> np.ndarray:
+    """Column t: token t + 1 was generated and is at or before the first generated EOS."""
+    tok = np.asarray(tokens)
+    B, T = tok.shape
+    out = np.zeros((B, T - 1), dtype=bool)
+    for b in range(B):
+        for i in range(prompt_len, T):  # token index i is column i - 1
+            out[b, i - 1] = True
+            if tok[b, i] == eos_id:
+                break
+    return out
+
+
+def t32(x) -> torch.Tensor:
+    return torch.tensor(np.asarray(x, dtype=np.float32))
+
+
+def ids(x) -> torch.Tensor:
+    return torch.tensor(np.asarray(x, dtype=np.int64))
+
+
+def expect_mask(out: object, expected: np.ndarray, call: str) -> None:
+    assert isinstance(out, Array) and out.lib == "torch", (
+        f"{call}: expected a torch.Tensor, got {show(out)}"
+    )
+    assert out.dtype == "bool", f"{call}: expected dtype bool, got {out.dtype}"
+    assert out.shape == expected.shape, f"{call}: expected shape {expected.shape}, got {out.shape}"
+    assert np.array_equal(out.value, expected), (
+        f"{call}: expected {show(expected.astype(int))}, got {show(out.value.astype(int))}"
+    )
+
+
+# A 3-token vocabulary whose probabilities are easy: softmax(log [1, 2, 5]) = [1, 2, 5] / 8.
+HAND_LOGITS = LN(
+    [
+        [[1, 2, 5], [4, 2, 2], [1, 1, 6], [1, 1, 1]],
+        [[3, 3, 2], [1, 6, 1], [2, 1, 1], [7, 1, 0.5]],
+    ]
+)
+HAND_TOKENS = [[2, 0, 1, 2], [1, 1, 1, 0]]
+
+
+# -- token_logprobs: hand-worked examples ---------------------------------------------------------
+def test_position_t_gives_the_log_prob_of_token_t_plus_1(impl):
+    """Row 0: position 0 predicts token 0 with p = 1/8, position 1 token 1 with 2/8, position 2
+    token 2 with 6/8. Reading position t at token t gives 5/8, 4/8, 1/6 instead."""
+    call = f"token_logprobs(log({HAND_LOGITS.round(3).tolist()}), {HAND_TOKENS})"
+    exp = LN([[1 / 8, 2 / 8, 6 / 8], [3 / 8, 6 / 8, 2 / 4]])
+    out = impl.token_logprobs(t32(HAND_LOGITS), ids(HAND_TOKENS))
+    expect_array(out, exp, call, atol=1e-5)
+
+
+def test_temperature_0_5_squares_the_probabilities_before_normalising(impl):
+    """softmax(log [1, 2, 5] / 0.5) = [1, 4, 25] / 30; at temperature 2: sqrt, renormalised."""
+    logits, tokens = LN([[[1, 2, 5], [1, 1, 1]]]), [[2, 0]]
+    for tau, exp in ((0.5, 1 / 30), (2.0, 1 / (1 + math.sqrt(2) + math.sqrt(5)))):
+        call = f"token_logprobs(log([[[1, 2, 5], [1, 1, 1]]]), {tokens}, temperature={tau})"
+        out = impl.token_logprobs(t32(logits), ids(tokens), temperature=tau)
+        expect_array(out, [[math.log(exp)]], call, atol=1e-5)
+
+
+def test_a_logit_gap_of_300_gives_minus_300_not_minus_inf(impl):
+    logits, tokens = [[[0.0, 300.0, 0.0], [0.0, 0.0, 0.0]]], [[1, 0]]
+    call = f"token_logprobs({logits}, {tokens})"
+    expect_array(impl.token_logprobs(t32(logits), ids(tokens)), [[-300.0]], call, atol=1e-3)
+
+
+# -- completion_mask: hand-worked examples --------------------------------------------------------
+EOS = 1
+MASK_TOKENS = [
+    [5, 1, 4, 6, 7, 1, 8, 1],  # EOS in the prompt (ignored), first generated EOS at index 5
+    [0, 0, 4, 6, 7, 8, 9, 6],  # no EOS: the completion runs to the end
+    [0, 4, 4, 1, 6, 6, 6, 6],  # EOS straight away: only the EOS counts
+]
+MASK_EXPECTED = np.array(
+    [
+        [0, 0, 1, 1, 1, 0, 0],
+        [0, 0, 1, 1, 1, 1, 1],
+        [0, 0, 1, 0, 0, 0, 0],
+    ],
+    dtype=bool,
+)
+
+
+def test_the_mask_covers_the_completion_up_to_and_including_the_first_eos(impl):
+    call = f"completion_mask({MASK_TOKENS}, prompt_len=3, eos_id={EOS})"
+    expect_mask(impl.completion_mask(ids(MASK_TOKENS), 3, EOS), MASK_EXPECTED, call)
+
+
+def test_the_prompt_is_excluded_whatever_prompt_len(impl):
+    row = [[9, 9, 9, 9, 9, 9]]
+    for prompt_len in (1, 2, 5, 6):
+        call = f"completion_mask({row}, prompt_len={prompt_len}, eos_id={EOS})"
+        exp = (np.arange(1, 6) >= prompt_len)[None, :]
+        expect_mask(impl.completion_mask(ids(row), prompt_len, EOS), exp, call)
+
+
+# -- sequence_logprob: hand-worked example --------------------------------------------------------
+def test_sequence_logprob_sums_the_masked_tokens_and_ignores_minus_inf_padding(impl):
+    inf = float("inf")
+    logp = [[-1.0, -2.0, -inf, 5.0], [-0.5, -0.25, -4.0, -8.0]]
+    mask = [[1, 1, 0, 0], [0, 1, 1, 1]]
+    call = f"sequence_logprob({logp}, {mask})"
+    res = impl.grad(
+        "sequence_logprob", t32(logp).requires_grad_(True), ids(mask), grad_output=torch.ones(2)
+    )
+    expect_array(res["out"], [-3.0, -12.25], call, atol=1e-6)
+    assert res["graph"], f"{call}: expected a result attached to the graph of token_logp"
+    expect_array(res["grads"][0], np.asarray(mask, dtype=np.float64), f"d {call} / d token_logp")
+    bool_mask = torch.tensor(mask, dtype=torch.bool)
+    expect_array(impl.sequence_logprob(t32(logp), bool_mask), [-3.0, -12.25], call + " (bool mask)")
+
+
+# -- contracts ------------------------------------------------------------------------------------
+def test_outputs_have_the_stated_shapes_dtypes_and_graph(impl):
+    logits = torch.zeros(2, 5, 4)
+    call = "token_logprobs(zeros((2, 5, 4)), zeros((2, 5), int64))"
+    res = impl.grad("token_logprobs", logits.requires_grad_(True), torch.zeros(2, 5).long(),
+                    grad_output=torch.ones(2, 4))  # fmt: skip
+    expect_array(res["out"], np.full((2, 4), -math.log(4)), call, atol=1e-6)
+    assert res["graph"], f"{call}: expected a result attached to the graph of logits"
+    for dtype in (torch.int32, torch.int64):
+        call = f"completion_mask(zeros((2, 5), {dtype}), prompt_len=2, eos_id=1)"
+        out = impl.completion_mask(torch.zeros(2, 5, dtype=dtype), 2, 1)
+        expect_mask(out, np.tile(np.arange(1, 5) >= 2, (2, 1)), call)
+
+
+def test_a_temperature_that_is_not_finite_and_positive_raises_value_error(impl):
+    logits, tokens = torch.zeros(1, 3, 4), torch.zeros(1, 3).long()
+    for tau in (0.0, -1.0, float("nan"), float("inf")):
+        expect_raises(
+            "ValueError",
+            lambda tau=tau: impl.token_logprobs(logits, tokens, temperature=tau),
+            f"token_logprobs(zeros((1, 3, 4)), zeros((1, 3)), temperature={tau})",
+        )
+
+
+def test_bad_shapes_ids_and_prompt_lengths_raise_value_error(impl):
+    z = torch.zeros(2, 3, 4)
+    cases = [
+        ("token_logprobs", (z, torch.zeros(2, 4).long()), "tokens of shape (2, 4) for logits (2, 3, 4)"),
+        ("token_logprobs", (torch.zeros(2, 3), torch.zeros(2, 3).long()), "2-d logits"),
+        ("token_logprobs", (z, torch.full((2, 3), 4)), "a token id 4 with V = 4"),
+        ("token_logprobs", (z, torch.full((2, 3), -1)), "a token id -1"),
+        ("completion_mask", (torch.zeros(2, 3).long(), 0, 1), "prompt_len=0"),
+        ("completion_mask", (torch.zeros(2, 3).long(), 4, 1), "prompt_len=4 > T = 3"),
+        ("completion_mask", (torch.zeros(3).long(), 1, 1), "1-d tokens"),
+        ("sequence_logprob", (torch.zeros(2, 3), torch.ones(2, 4)), "mask of shape (2, 4)"),
+        ("sequence_logprob", (torch.zeros(2, 3), torch.full((2, 3), 2.0)), "a mask holding 2"),
+        ("sequence_logprob", (torch.zeros(6), torch.ones(6)), "1-d token_logp"),
+    ]  # fmt: skip
+    for fn, args, what in cases:
+        expect_raises(
+            "ValueError",
+            lambda fn=fn, a=args: getattr(impl, fn)(*a),
+            f"{fn}(...) with {what}",
+        )
+
+
+def test_the_inputs_are_not_modified(impl):
+    logits, tokens = t32(HAND_LOGITS), ids(HAND_TOKENS)
+    res = impl.inputs_after("token_logprobs", logits, tokens, temperature=0.5)
+    expect_array(res["args"][0], logits, "logits after token_logprobs(..., temperature=0.5)")
+    expect_array(res["args"][1], tokens, "tokens after token_logprobs(...)", dtype="int64")
+    res = impl.inputs_after("completion_mask", ids(MASK_TOKENS), 3, EOS)
+    expect_array(res["args"][0], ids(MASK_TOKENS), "tokens after completion_mask", dtype="int64")
+    logp, mask = t32([[-1.0, float("-inf")]]), ids([[1, 0]])
+    res = impl.inputs_after("sequence_logprob", logp, mask)
+    expect_array(res["args"][0], logp, "token_logp after sequence_logprob(...)")
+
+
+# -- properties -----------------------------------------------------------------------------------
+@st.composite
+def lm_batches(draw):
+    b, t, v = draw(st.integers(1, 3)), draw(st.integers(2, 6)), draw(st.integers(2, 5))
+    floats = st.floats(-6, 6, width=32)
+    logits = np.array(
+        draw(st.lists(floats, min_size=b * t * v, max_size=b * t * v)), dtype=np.float32
+    ).reshape(b, t, v)
+    tokens = np.array(
+        draw(st.lists(st.integers(0, v - 1), min_size=b * t, max_size=b * t)), dtype=np.int64
+    ).reshape(b, t)
+    return logits, tokens
+
+
+@given(batch=lm_batches(), tau=st.sampled_from([0.25, 0.7, 1.0, 1.5, 3.0]))
+def test_log_probs_and_their_gradient_match_the_formula_at_any_temperature(impl, batch, tau):
+    logits, tokens = batch
+    call = f"token_logprobs({show(logits)}, {tokens.tolist()}, temperature={tau})"
+    b, t, _ = logits.shape
+    res = impl.grad(
+        "token_logprobs",
+        t32(logits).requires_grad_(True),
+        ids(tokens),
+        temperature=tau,
+        grad_output=torch.ones(b, t - 1),
+    )
+    out = expect_array(
+        res["out"], logprobs_by_hand(logits, tokens, tau), call, rtol=1e-4, atol=1e-4
+    )
+    assert np.all(out <= 1e-6), f"{call}: log-probs must be <= 0, got {show(out)}"
+    expect_array(
+        res["grads"][0],
+        logprob_grad_by_hand(logits, tokens, tau),
+        f"d sum({call}) / d logits (expected (one_hot(next) - softmax(z / tau)) / tau, "
+        "0 at the last position)",
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+@st.composite
+def token_rows(draw):
+    b, t = draw(st.integers(1, 4)), draw(st.integers(2, 9))
+    tokens = np.array(
+        draw(st.lists(st.integers(0, 3), min_size=b * t, max_size=b * t)), dtype=np.int64
+    ).reshape(b, t)
+    return tokens, draw(st.integers(1, t)), draw(st.integers(0, 3))
+
+
+@given(rows=token_rows())
+def test_the_mask_is_one_run_from_the_first_generated_token_to_the_first_generated_eos(impl, rows):
+    tokens, prompt_len, eos = rows
+    call = f"completion_mask({tokens.tolist()}, prompt_len={prompt_len}, eos_id={eos})"
+    expect_mask(
+        impl.completion_mask(ids(tokens), prompt_len, eos),
+        mask_by_hand(tokens, prompt_len, eos),
+        call,
+    )
+
+
+@given(
+    logp=st.lists(st.lists(st.floats(-20, 0, width=32), min_size=5, max_size=5), min_size=1, max_size=4),
+    data=st.data(),
+)  # fmt: skip
+def test_sequence_logprob_is_the_masked_row_sum_with_the_mask_as_gradient(impl, logp, data):
+    lp = np.array(logp, dtype=np.float32)
+    mask = np.array(
+        data.draw(st.lists(st.lists(st.integers(0, 1), min_size=5, max_size=5), min_size=len(logp), max_size=len(logp))),
+        dtype=np.float32,
+    )  # fmt: skip
+    lp[mask == 0] = data.draw(st.sampled_from([0.0, -np.inf, 1e30]))
+    call = f"sequence_logprob({show(lp)}, {show(mask)})"
+    res = impl.grad(
+        "sequence_logprob",
+        t32(lp).requires_grad_(True),
+        t32(mask),
+        grad_output=torch.ones(len(lp)),
+    )
+    exp = np.where(mask == 1, lp.astype(np.float64), 0.0).sum(axis=1)
+    expect_array(res["out"], exp, call, rtol=1e-5, atol=1e-4)
+    if res["grads"][0] is None:  # nothing reached token_logp: fine only if nothing is masked in
+        assert not mask.any(), f"d {call} / d token_logp: expected the mask, got no gradient"
+        return
+    expect_array(res["grads"][0], mask.astype(np.float64), f"d {call} / d token_logp")
+
+
+# -- oracle ---------------------------------------------------------------------------------------
+@pytest.mark.hidden
+def test_the_pipeline_matches_the_reference_on_fresh_random_batches(impl, ref, rng):
+    """Log-probs, mask and sequence log-probs of sampled-looking batches, as a trainer uses them."""
+    for _ in range(10):
+        b, t, v = int(rng.integers(1, 5)), int(rng.integers(3, 12)), int(rng.integers(3, 9))
+        prompt_len, eos = int(rng.integers(1, t)), int(rng.integers(0, v))
+        tau = float(rng.choice([0.6, 1.0, 1.3]))
+        logits = rng.normal(0, 3, size=(b, t, v)).astype(np.float32)
+        tokens = rng.integers(0, v, size=(b, t)).astype(np.int64)
+        call = f"<random {b}x{t}x{v} batch, prompt_len={prompt_len}, eos_id={eos}, tau={tau}>"
+        exp_lp = ref.token_logprobs(torch.from_numpy(logits), torch.from_numpy(tokens), tau)
+        got_lp = impl.token_logprobs(t32(logits), ids(tokens), temperature=tau)
+        expect_array(got_lp, exp_lp, f"token_logprobs{call}", rtol=1e-4, atol=1e-5)
+        exp_m = ref.completion_mask(torch.from_numpy(tokens), prompt_len, eos)
+        expect_mask(
+            impl.completion_mask(ids(tokens), prompt_len, eos),
+            exp_m.numpy(),
+            f"completion_mask{call}",
+        )
+        exp_s = ref.sequence_logprob(exp_lp, exp_m)
+        got_s = impl.sequence_logprob(exp_lp, exp_m)
+        expect_array(got_s, exp_s, f"sequence_logprob{call}", rtol=1e-5, atol=1e-5)
