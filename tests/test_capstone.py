@@ -162,6 +162,7 @@ def test_the_shipped_checkpoint_was_written_by_the_command_with_its_settings():
     assert sft.CHECKPOINT.stat().st_size < 1_000_000
 
 
+@pytest.mark.slow
 def test_the_shipped_checkpoint_is_below_the_ceiling_sampled_and_near_it_greedy():
     model, meta = sft.load()
     _, held = task.split()
@@ -182,6 +183,7 @@ def test_the_rewards_check_refuses_an_ex09_that_ignores_answer_tags(course):
         student.check_rewards(fns)
 
 
+@pytest.mark.slow
 def test_grpo_with_the_reference_functions_is_seeded_and_raises_accuracy(course):
     fns = student.load(course, student.RLVR_NEEDS)
     cfg = rlvr.RlvrConfig(steps=3, prompts=4, group=4, eval_every=3, eval_prompts=16)
@@ -206,6 +208,7 @@ def test_ppo_against_the_reward_model_is_seeded(course):
 
 
 # -- the integration check's trust boundary ---------------------------------------------------
+@pytest.mark.slow
 def test_the_grader_evaluates_returned_weights_itself_and_rejects_malformed_ones():
     model, _ = sft.load()
     state = {k: v.clone() for k, v in model.state_dict().items()}
