@@ -10,7 +10,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks._support import expect_array, expect_raises, show
+from autograder.checks._support import expect_array, expect_raises, guarded, show
 from autograder.seam.values import Array
 
 EXERCISE = "ex11_lm"
@@ -163,6 +163,16 @@ def test_sequence_logprob_sums_the_masked_tokens_and_ignores_minus_inf_padding(i
     expect_array(impl.sequence_logprob(t32(logp), bool_mask), [-3.0, -12.25], call + " (bool mask)")
 
 
+def _all_three_work(impl) -> None:
+    """The hand-worked values of all three functions (what the contract checks are guarded by)."""
+    test_position_t_gives_the_log_prob_of_token_t_plus_1(impl)
+    test_the_mask_covers_the_completion_up_to_and_including_the_first_eos(impl)
+    logp, mask = t32([[-1.0, -2.0, -4.0]]), ids([[1, 1, 0]])
+    expect_array(
+        impl.sequence_logprob(logp, mask), [-3.0], "sequence_logprob([[-1, -2, -4]], [[1, 1, 0]])"
+    )
+
+
 # -- contracts ------------------------------------------------------------------------------------
 def test_outputs_have_the_stated_shapes_dtypes_and_graph(impl):
     logits = torch.zeros(2, 5, 4)
@@ -178,6 +188,10 @@ def test_outputs_have_the_stated_shapes_dtypes_and_graph(impl):
 
 
 def test_a_temperature_that_is_not_finite_and_positive_raises_value_error(impl):
+    guarded(
+        lambda: _all_three_work(impl),
+        "token_logprobs, completion_mask and sequence_logprob on the hand examples",
+    )
     logits, tokens = torch.zeros(1, 3, 4), torch.zeros(1, 3).long()
     for tau in (0.0, -1.0, float("nan"), float("inf")):
         expect_raises(
@@ -188,6 +202,10 @@ def test_a_temperature_that_is_not_finite_and_positive_raises_value_error(impl):
 
 
 def test_bad_shapes_ids_and_prompt_lengths_raise_value_error(impl):
+    guarded(
+        lambda: _all_three_work(impl),
+        "token_logprobs, completion_mask and sequence_logprob on the hand examples",
+    )
     z = torch.zeros(2, 3, 4)
     cases = [
         ("token_logprobs", (z, torch.zeros(2, 4).long()), "tokens of shape (2, 4) for logits (2, 3, 4)"),
@@ -210,6 +228,10 @@ def test_bad_shapes_ids_and_prompt_lengths_raise_value_error(impl):
 
 
 def test_the_inputs_are_not_modified(impl):
+    guarded(
+        lambda: _all_three_work(impl),
+        "token_logprobs, completion_mask and sequence_logprob on the hand examples",
+    )
     logits, tokens = t32(HAND_LOGITS), ids(HAND_TOKENS)
     res = impl.inputs_after("token_logprobs", logits, tokens, temperature=0.5)
     expect_array(res["args"][0], logits, "logits after token_logprobs(..., temperature=0.5)")
