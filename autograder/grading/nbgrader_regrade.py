@@ -14,7 +14,8 @@ again without any kernel:
 3. each grade cell's ``auto_score`` in ``gradebook.db`` is overwritten through
    ``nbgrader.api.Gradebook`` (manual scores are left alone: nbgrader lets a
    manual score win), and the per-cell differences from the in-kernel scores are
-   written to ``reports/regrade-<assignment>.csv`` and ``.md``.
+   written to ``reports/regrade-<assignment>.csv`` and ``.md`` (the class report; partial
+   and dry runs never overwrite it, see :func:`write_reports`).
 
 Which check a grade cell runs is read from its source *as stored in the
 gradebook* (``check("ex02_returns", "test_...")``, also inside hidden-test
@@ -58,6 +59,7 @@ class CellRow:
     authoritative: float
     verdict: str
     output: str = ""
+    tier: str = ""  # the sandbox tier that graded it: "bwrap", "uid-only" or "none"
 
     @property
     def disagrees(self) -> bool:
@@ -69,6 +71,12 @@ class Report:
     rows: list[CellRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seed: int | None = None
+    title: str = "Authoritative re-grade"
+
+    @property
+    def tiers(self) -> list[str]:
+        """The sandbox tiers that graded this report's cells ("bwrap", "uid-only", "none")."""
+        return sorted({r.tier for r in self.rows if r.tier})
 
     @property
     def disagreements(self) -> list[CellRow]:
@@ -88,9 +96,12 @@ class Report:
         def fmt(x):
             return "-" if x is None else f"{x:g}"
 
-        lines = ["# Authoritative re-grade", ""]
+        lines = [f"# {self.title}", ""]
         if self.seed is not None:
             lines += [f"Seed of this run: {self.seed}", ""]
+        tiers = ", ".join(self.tiers) or "unknown (no cell was graded)"
+        sandboxed = "on" if self.tiers and "none" not in self.tiers else "OFF"
+        lines += [f"Sandbox: {sandboxed} (tier: {tiers})", ""]
         lines += [f"* {n}" for n in self.notes] + ([""] if self.notes else [])
         lines += [
             "| student | assignment | notebook | in-kernel | authoritative | max |",
@@ -136,6 +147,7 @@ class Report:
                     "disagrees",
                     "verdict",
                     "output",
+                    "sandbox_tier",
                 ]
             )
             for r in self.rows:
@@ -153,6 +165,7 @@ class Report:
                         int(r.disagrees),
                         r.verdict,
                         r.output[:2000],
+                        r.tier,
                     ]
                 )
 
@@ -301,7 +314,8 @@ def regrade(
                 )
                 if results:
                     for note in results.get("notes", []):
-                        if note not in report.notes and "UNSANDBOXED" in note:
+                        tier_note = note.startswith(("UNSANDBOXED", "SANDBOX TIER"))
+                        if note not in report.notes and tier_note:
                             report.notes.append(note)
     return report
 
@@ -320,6 +334,7 @@ def _record(
             gb.find_submission(asg, student)
         except MissingEntry:
             gb.add_submission(asg, student)
+    tier = str((results or {}).get("tier", ""))
     for gid, max_score, ex, check in cells:
         found = (results or {}).get("exercises", {}).get(ex, {}).get(check)
         if found is None:
@@ -338,22 +353,104 @@ def _record(
             grade.needs_manual_grade = False
         report.rows.append(
             CellRow(
-                student, asg, notebook, gid, ex, check, max_score, kernel, score, verdict, output
+                student,
+                asg,
+                notebook,
+                gid,
+                ex,
+                check,
+                max_score,
+                kernel,
+                score,
+                verdict,
+                output,
+                tier,
             )
         )
     if write:
         gb.db.commit()
 
 
-def write_reports(report: Report, course: Path, assignment: str | None) -> tuple[Path, Path]:
-    """``reports/regrade-<assignment|all>.csv`` and ``.md`` in the course folder."""
+def read_csv(path: Path) -> list[CellRow]:
+    """The rows of a report CSV written by :meth:`Report.write_csv` (``[]`` if missing)."""
+    if not Path(path).is_file():
+        return []
+    rows = []
+    with open(path, newline="") as fh:
+        for d in csv.DictReader(fh):
+            rows.append(
+                CellRow(
+                    d["student"],
+                    d["assignment"],
+                    d["notebook"],
+                    d["grade_id"],
+                    d["exercise"],
+                    d["check"],
+                    float(d["max_score"]),
+                    None if d["in_kernel"] == "" else float(d["in_kernel"]),
+                    float(d["authoritative"]),
+                    d["verdict"],
+                    d["output"],
+                    d.get("sandbox_tier", ""),
+                )
+            )
+    return rows
+
+
+def write_reports(
+    report: Report,
+    course: Path,
+    assignment: str | None,
+    *,
+    partial: bool = False,
+    dry_run: bool = False,
+    stamp: str | None = None,
+) -> tuple[Path, Path, Path | None]:
+    """Write this run's report, and the class report when the run may change it.
+
+    Every run writes ``reports/runs/regrade-<assignment|all>-<UTC time>[-partial][-dry-run]``
+    (``.csv`` and ``.md``). The class report ``reports/regrade-<assignment|all>.csv``/``.md``
+    is replaced by a full run, merged with a partial run that wrote the gradebook (the rows
+    of the re-graded students replace theirs, everyone else's stay) and never touched by a
+    dry run.
+
+    Args:
+        report: this run's rows.
+        course: the nbgrader course folder.
+        assignment: the assignment re-graded (None: all).
+        partial: only some students were re-graded (``--student``).
+        dry_run: the gradebook was not written (``--dry-run``).
+        stamp: the run's time stamp (default: now, UTC, ``YYYYmmddTHHMMSSZ``).
+
+    Returns:
+        ``(run_csv, run_md, class_csv or None when the class report was left alone)``.
+    """
+    import datetime as dt
+
     stem = f"regrade-{assignment or 'all'}"
-    out = Path(course) / "reports"
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = out / f"{stem}.csv", out / f"{stem}.md"
-    report.write_csv(csv_path)
-    md_path.write_text(report.markdown())
-    return csv_path, md_path
+    stamp = stamp or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    kind = ("-partial" if partial else "") + ("-dry-run" if dry_run else "")
+    runs = Path(course) / "reports" / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    run_csv, run_md = runs / f"{stem}-{stamp}{kind}.csv", runs / f"{stem}-{stamp}{kind}.md"
+    report.write_csv(run_csv)
+    run_md.write_text(report.markdown())
+    if dry_run:
+        return run_csv, run_md, None
+    class_csv = Path(course) / "reports" / f"{stem}.csv"
+    merged = report
+    if partial:
+        students = {r.student for r in report.rows}
+        kept = [r for r in read_csv(class_csv) if r.student not in students]
+        merged = Report(
+            rows=sorted(kept + report.rows, key=lambda r: (r.student, r.notebook)),
+            notes=[*report.notes, f"merged: {len(students)} student(s) re-graded at {stamp}"],
+            seed=None,
+            title="Authoritative re-grade (class report, merged)",
+        )
+    merged.write_csv(class_csv)
+    class_csv.with_suffix(".md").write_text(merged.markdown())
+    return run_csv, run_md, class_csv
 
 
 def default_jobs() -> int:

@@ -1,0 +1,88 @@
+"""The sandbox tiers (bwrap, uid-only, none): which one runs, and the uid-only tier's promises.
+
+The uid-only tier is what a container without namespaces gets (Gradescope): tested here as
+root with bubblewrap disabled through ``RL4LLM_NO_BWRAP``, including the whole exploit
+corpus (``tests/test_exploits.py`` with ``RL4LLM_EXPLOIT_TIER=uid-only``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the uid-only tier needs root")
+CHOOSE = (
+    "import json; from autograder.seam.sandbox import choose_launcher as c; "
+    "l, n = c({mode!r}); print(json.dumps([l.tier, l.name, n]))"
+)
+
+
+def _choose(mode: str, **env: str) -> tuple[str, str, str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHOOSE.format(mode=mode)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return tuple(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_no_sandbox_is_the_none_tier_with_the_loud_note():
+    tier, _, note = _choose("off")
+    assert tier == "none" and note.startswith("UNSANDBOXED")
+
+
+@ROOT_ONLY
+def test_root_without_bwrap_gets_the_uid_only_tier_even_when_required():
+    for mode in ("auto", "require"):
+        tier, name, note = _choose(mode, RL4LLM_NO_BWRAP="1")
+        assert (tier, name) == ("uid-only", "uid-only sandbox"), (mode, tier, note)
+        assert note.startswith("SANDBOX TIER uid-only"), note
+
+
+@ROOT_ONLY
+@pytest.mark.slow
+def test_the_uid_only_tier_grades_and_every_output_names_it(tmp_path):
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "solutions", "--only", "ex02_returns"]
+        + ["--json", str(out), "--format", "summary"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "RL4LLM_NO_BWRAP": "1"},
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data["extra_data"]["sandbox_tier"] == "uid-only"
+    assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
+    assert "sandbox tier: uid-only" in proc.stdout and "sandbox tier: uid-only" in data["output"]
+    # the reference and the checks are unreadable to other users from now on
+    for secret in (REPO / "solutions", REPO / "autograder" / "checks"):
+        assert os.stat(secret).st_mode & 0o007 == 0, secret
+
+
+@ROOT_ONLY
+@pytest.mark.slow
+def test_the_exploit_corpus_gains_nothing_under_the_uid_only_tier():
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+        + ["-n", "0", str(REPO / "tests" / "test_exploits.py")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "RL4LLM_EXPLOIT_TIER": "uid-only"},
+        timeout=3000,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert " passed" in proc.stdout and " skipped" not in proc.stdout, proc.stdout[-2000:]
