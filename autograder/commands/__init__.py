@@ -10,6 +10,7 @@ Commands (one module of this package per verb):
     nbgrader-regrade COURSE [--assignment A]   authoritative re-grade into the nbgrader gradebook
     release OUT_DIR                            the student release (template repository)
     gradescope-zip OUT.zip                     the Gradescope autograder zip
+    analytics SOURCE                           class analytics and a gradebook CSV
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import sys
 
 from autograder.commands import (
+    analytics,
     build_course,
     build_notebooks,
     experiments,
@@ -41,6 +43,7 @@ VERBS = (
     nbgrader_regrade,
     release,
     gradescope_zip,
+    analytics,
 )
 
 
