@@ -210,6 +210,7 @@ def results_for(run, instructor: bool = False) -> dict:
                 "hidden": c.hidden,
                 "points": c.max_points,
                 "message": message,
+                "feedback": student_output(c),  # what the student may see, hidden or not
             }
     return out
 

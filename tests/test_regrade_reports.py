@@ -56,3 +56,59 @@ def test_a_partial_run_merges_its_students_into_the_class_report(tmp_path):
 def test_an_unsandboxed_run_says_so(tmp_path):
     _, run_md, _ = write_reports(_report({"alice": 2}, tier="none"), tmp_path, ASG)
     assert "Sandbox: OFF (tier: none)" in run_md.read_text()
+
+
+def test_the_autograded_notebook_shows_the_authoritative_verdicts(tmp_path):
+    import nbformat
+
+    from autograder.grading.regrade_feedback import annotate_autograded
+
+    def cell(gid: str):
+        c = nbformat.v4.new_code_cell("check('ex02_returns', 'x')")
+        c.metadata["nbgrader"] = {"grade": True, "grade_id": gid, "points": 2}
+        c.outputs = [nbformat.v4.new_output("stream", name="stdout", text="in-kernel: passed")]
+        return c
+
+    nb = nbformat.v4.new_notebook(cells=[cell("visible"), cell("hidden"), cell("other")])
+    path = tmp_path / "autograded" / "mallory" / ASG / f"{ASG}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, str(path))
+    rows = [
+        CellRow(
+            "mallory",
+            ASG,
+            ASG,
+            "visible",
+            "ex02_returns",
+            "a",
+            2.0,
+            2.0,
+            0.0,
+            "failed",
+            "full output",
+            "bwrap",
+            "expected [1.0] got [2.0]",
+        ),
+        CellRow(
+            "mallory",
+            ASG,
+            ASG,
+            "hidden",
+            "ex02_returns",
+            "b",
+            2.0,
+            2.0,
+            0.0,
+            "failed",
+            "SECRET hidden output",
+            "bwrap",
+            "hidden check: failed (failed)",
+        ),
+    ]
+    assert annotate_autograded(tmp_path, "mallory", ASG, ASG, rows)
+    out = [c.outputs for c in nbformat.read(str(path), as_version=4).cells]
+    assert out[0][0]["text"].startswith("Authoritative grade (sandboxed re-grade): FAILED - 0/2")
+    assert "expected [1.0] got [2.0]" in out[0][0]["text"]
+    assert "hidden check: failed" in out[1][0]["text"] and "SECRET" not in out[1][0]["text"]
+    assert out[2][0]["text"] == "in-kernel: passed"  # not re-graded: left alone
+    assert not annotate_autograded(tmp_path, "nobody", ASG, ASG, rows)

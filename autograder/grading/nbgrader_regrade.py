@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading.authoritative import new_seed
+from autograder.grading.regrade_feedback import annotate_autograded
 from autograder.ingest.notebook import module_names, notebook_code, write_submission
 from autograder.notebook import run_grader
 
@@ -60,6 +61,7 @@ class CellRow:
     verdict: str
     output: str = ""
     tier: str = ""  # the sandbox tier that graded it: "bwrap", "uid-only" or "none"
+    feedback: str = ""  # the student-facing reason (hidden checks: pass/fail only)
 
     @property
     def disagrees(self) -> bool:
@@ -305,6 +307,9 @@ def regrade(
             for (student, asg, path, cells), (results, problem) in pool.map(work, plans):
                 kernel = kernel_scores(course, student, asg, path.stem)
                 _record(gb, report, student, asg, path.stem, cells, results, problem, kernel, write)
+                if write:
+                    rows = [r for r in report.rows if (r.student, r.assignment) == (student, asg)]
+                    annotate_autograded(course, student, asg, path.stem, rows)
                 here = (student, asg, path.stem)
                 done = [r for r in report.rows if (r.student, r.assignment, r.notebook) == here]
                 score = sum(r.authoritative for r in done)
@@ -339,10 +344,11 @@ def _record(
         found = (results or {}).get("exercises", {}).get(ex, {}).get(check)
         if found is None:
             verdict = problem or f"no check {ex}::{check} in this installation"
-            score, output = 0.0, ""
+            score, output, feedback = 0.0, "", verdict
         else:
             score = max_score if found["passed"] else 0.0
             verdict, output = found["verdict"], found["message"]
+            feedback = str(found.get("feedback", ""))
         kernel = (kernel_cells or {}).get(gid)
         try:
             grade = gb.find_grade(gid, notebook, asg, student)
@@ -365,6 +371,7 @@ def _record(
                 verdict,
                 output,
                 tier,
+                feedback,
             )
         )
     if write:
