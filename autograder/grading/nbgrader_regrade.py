@@ -34,7 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading.authoritative import new_seed
-from autograder.grading.regrade_feedback import annotate_autograded
+from autograder.grading.late import assign_late_penalty, course_plugin, read_timestamp
+from autograder.grading.regrade_feedback import (
+    REGRADE_ONLY,
+    annotate_autograded,
+    ensure_autograded,
+)
 from autograder.ingest.notebook import module_names, notebook_code, write_submission
 from autograder.notebook import run_grader
 
@@ -74,6 +79,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     seed: int | None = None
     title: str = "Authoritative re-grade"
+    regrade_only: int = 0  # autograded notebooks this run created (no in-kernel autograde)
 
     @property
     def tiers(self) -> list[str]:
@@ -116,7 +122,9 @@ class Report:
             f"## Cells where the in-kernel autograde and the re-grade disagree ({len(self.disagreements)})",
             "",
         ]
-        if not self.disagreements:
+        if self.rows and all(r.kernel is None for r in self.rows):
+            lines.append("No in-kernel autograde to compare with (a re-grade-only run).")
+        elif not self.disagreements:
             lines.append("None.")
         else:
             lines += [
@@ -229,6 +237,8 @@ def kernel_scores(
         nb = nbformat.read(str(path), as_version=4)
     except Exception:  # noqa: BLE001
         return None
+    if nb.metadata.get(REGRADE_ONLY):
+        return None  # written by the re-grade itself: no in-kernel run happened
     out = {}
     for cell in nb.cells:
         if cell.cell_type == "code" and is_grade(cell):
@@ -303,13 +313,19 @@ def regrade(
             exercises = sorted({ex for _, _, ex, _ in cells})
             return plan, _grade_notebook(path, exercises, seed, sandbox) if exercises else ({}, "")
 
+        plugin = course_plugin(course) if write else None
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for (student, asg, path, cells), (results, problem) in pool.map(work, plans):
                 kernel = kernel_scores(course, student, asg, path.stem)
+                if write:
+                    ensure_submission(gb, student, asg, read_timestamp(path))
                 _record(gb, report, student, asg, path.stem, cells, results, problem, kernel, write)
                 if write:
+                    if ensure_autograded(gb, course, student, asg, path):
+                        report.regrade_only += 1
                     rows = [r for r in report.rows if (r.student, r.assignment) == (student, asg)]
                     annotate_autograded(course, student, asg, path.stem, rows)
+                    assign_late_penalty(gb, plugin, student, asg, path.stem)
                 here = (student, asg, path.stem)
                 done = [r for r in report.rows if (r.student, r.assignment, r.notebook) == here]
                 score = sum(r.authoritative for r in done)
@@ -323,6 +339,25 @@ def regrade(
                         if note not in report.notes and tier_note:
                             report.notes.append(note)
     return report
+
+
+def ensure_submission(gb, student: str, assignment: str, timestamp: str | None) -> None:
+    """The student and their submission in the gradebook, with ``timestamp.txt``'s time."""
+    from nbgrader.api import MissingEntry
+    from nbgrader.utils import parse_utc
+
+    try:
+        gb.find_student(student)
+    except MissingEntry:
+        gb.add_student(student)
+    try:
+        sub = gb.find_submission(assignment, student)
+    except MissingEntry:
+        gb.add_submission(assignment, student, **({"timestamp": timestamp} if timestamp else {}))
+        return
+    if sub.timestamp is None and timestamp:
+        sub.timestamp = parse_utc(timestamp)
+        gb.db.commit()
 
 
 def _record(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 HEADER = "Authoritative grade (sandboxed re-grade)"
+REGRADE_ONLY = "rl4llm_regrade_only"  # notebook metadata: written by the re-grade, not autograde
 
 
 def feedback_text(points: float, max_points: float, verdict: str, reason: str) -> str:
@@ -64,4 +65,51 @@ def annotate_autograded(course: Path, student: str, assignment: str, notebook: s
         text = feedback_text(r.authoritative, r.max_score, r.verdict, r.feedback)
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
     nbformat.write(nb, str(path))
+    return True
+
+
+def ensure_autograded(gb, course: Path, student: str, assignment: str, submitted: Path) -> bool:
+    """Create the autograded notebook from the submitted one when ``autograde`` never ran.
+
+    The grade cells get back the instructor's source and nbgrader metadata from the
+    gradebook (a student cannot change what a grade cell says); ``timestamp.txt`` is copied.
+
+    Args:
+        gb: an open ``nbgrader.api.Gradebook``.
+        course: the nbgrader course folder.
+        student, assignment: whose submission.
+        submitted: ``submitted/<student>/<assignment>/<notebook>.ipynb``.
+
+    Returns:
+        True when it was created (False: it existed already).
+    """
+    import shutil
+
+    import nbformat
+
+    dest = Path(course) / "autograded" / student / assignment / submitted.name
+    if dest.is_file():
+        return False
+    nb = nbformat.read(str(submitted), as_version=4)
+    notebook = submitted.stem
+    cells = {c.name: c for c in gb.find_notebook(notebook, assignment).grade_cells}
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in cells and cells[gid].cell_type == "code":
+            source = gb.find_source_cell(gid, notebook, assignment)
+            cell.source = source.source
+            cell.metadata["nbgrader"] = {
+                "grade": True,
+                "grade_id": gid,
+                "locked": True,
+                "points": cells[gid].max_score,
+                "schema_version": 3,
+                "solution": False,
+            }
+    nb.metadata[REGRADE_ONLY] = True
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(dest))
+    stamp = submitted.parent / "timestamp.txt"
+    if stamp.is_file():
+        shutil.copyfile(stamp, dest.parent / "timestamp.txt")
     return True
