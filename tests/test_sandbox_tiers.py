@@ -86,3 +86,14 @@ def test_the_exploit_corpus_gains_nothing_under_the_uid_only_tier():
     )
     assert proc.returncode == 0, proc.stdout[-6000:]
     assert " passed" in proc.stdout and " skipped" not in proc.stdout, proc.stdout[-2000:]
+
+
+def test_the_gradescope_zip_carries_the_sandbox_mode(tmp_path):
+    import zipfile
+
+    from autograder.build.gradescope import build_zip
+
+    build_zip(tmp_path / "a.zip", ["ex02_returns"], sandbox="require")
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        config = json.loads(zf.read("package/gradescope.json"))
+    assert config == {"exercises": ["ex02_returns"], "sandbox": "require"}
