@@ -97,3 +97,54 @@ def test_the_gradescope_zip_carries_the_sandbox_mode(tmp_path):
     with zipfile.ZipFile(tmp_path / "a.zip") as zf:
         config = json.loads(zf.read("package/gradescope.json"))
     assert config == {"exercises": ["ex02_returns"], "sandbox": "require"}
+
+
+@ROOT_ONLY
+def test_a_uid_only_worker_cannot_read_the_reference_or_write_the_grader(tmp_path):
+    from autograder.grading.plugin import CHECKS_DIR
+    from autograder.grading.reference import SOLUTIONS_DIR
+    from autograder.seam.uidonly import UidOnlyLauncher
+
+    launcher = UidOnlyLauncher()
+    launcher.protect([SOLUTIONS_DIR, CHECKS_DIR])
+    results = tmp_path / "results"
+    results.mkdir()
+    os.chmod(tmp_path, 0o755)
+    probe = (
+        "import sys\n"
+        "bad = []\n"
+        f"for p in {[str(SOLUTIONS_DIR / 'ex02_returns.py'), str(CHECKS_DIR / 'ex02_returns.py')]!r}:\n"
+        "    try: open(p).read(); bad.append('read ' + p)\n"
+        "    except OSError: pass\n"
+        f"for d in {[str(REPO), str(REPO / 'autograder'), str(results)]!r}:\n"
+        "    try: open(d + '/rl4llm-probe', 'w').write('x'); bad.append('wrote ' + d)\n"
+        "    except OSError: pass\n"
+        "print(bad); sys.exit(1 if bad else 0)\n"
+    )
+    slot = launcher.claim()
+    try:
+        cmd = launcher.command(tmp_path, (0, 1), slot=slot)
+        cut = cmd.index(sys.executable)
+        cmd = [*cmd[:cut], sys.executable, "-I", "-c", probe]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=launcher.env(""))
+    finally:
+        launcher.release(slot)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@ROOT_ONLY
+def test_nothing_of_a_uid_only_worker_outlives_its_release(tmp_path):
+    from autograder.seam.uidonly import UidOnlyLauncher
+    from autograder.seam.uids import processes_of
+
+    launcher = UidOnlyLauncher()
+    slot = launcher.claim()
+    daemon = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n"
+    cmd = launcher.command(tmp_path, (0, 1), slot=slot)
+    cut = cmd.index(sys.executable)
+    subprocess.run(
+        [*cmd[:cut], sys.executable, "-I", "-c", daemon], timeout=60, env=launcher.env("")
+    )
+    assert processes_of(slot[0]), "the daemon should be running before the release"
+    launcher.release(slot)
+    assert processes_of(slot[0]) == []
