@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 
-from autograder.grading.nbgrader_regrade import CellRow, Report, read_csv, write_reports
+from autograder.grading.regrade_report import CellRow, Report, read_csv, write_reports
 
 ASG = "a1_policy_gradients"
 

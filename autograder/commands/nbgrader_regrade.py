@@ -32,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     """Re-grade, write the gradebook (unless ``--dry-run``) and the CSV/Markdown reports."""
-    from autograder.grading.nbgrader_regrade import RegradeError, regrade, write_reports
+    from autograder.grading.nbgrader_regrade import RegradeError, regrade
+    from autograder.grading.regrade_report import write_reports
 
     course = Path(ns.course_dir)
     sandbox = sandbox_mode(ns)
