@@ -19,6 +19,7 @@ Nothing outlives the grading: when a worker ends, every process of its uid is ki
 (daemons and double forks included), and a uid is swept again when it is next claimed
 (in case a grader was killed). Unlike bubblewrap, this tier does not hide the rest of the
 filesystem, the network or other processes; reports name the tier (``uid-only``).
+``RL4LLM_NO_UID_ONLY=1`` in the grader's environment disables the tier (for tests).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class UidOnlyLauncher:
 
     def __init__(self, limits: ResourceLimits | None = None) -> None:
         """Raises RuntimeError when not root or the sandbox user cannot be created."""
+        if os.environ.get("RL4LLM_NO_UID_ONLY"):
+            raise RuntimeError("the uid-only tier is disabled (RL4LLM_NO_UID_ONLY is set)")
         if os.geteuid() != 0:
             raise RuntimeError("the uid-only tier needs root (to switch to the sandbox uid)")
         for tool in ("prlimit", "setpriv", "env"):
