@@ -197,6 +197,7 @@ def results_for(run, instructor: bool = False) -> dict:
     from autograder.grading.report import student_output
 
     out: dict = {"exercises": {}, "problems": {}, "sandbox": run.sandbox, "seed": run.seed}
+    out["tier"] = run.tier
     out["notes"] = list(run.notes)
     for ex in run.exercises:
         out["problems"][ex.name] = ex.problem
@@ -209,6 +210,7 @@ def results_for(run, instructor: bool = False) -> dict:
                 "hidden": c.hidden,
                 "points": c.max_points,
                 "message": message,
+                "feedback": student_output(c),  # what the student may see, hidden or not
             }
     return out
 

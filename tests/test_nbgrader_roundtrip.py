@@ -2,7 +2,8 @@
 
 ``python -m autograder nbgrader-init`` -> ``nbgrader generate_assignment`` -> seven
 submissions -> ``nbgrader autograde`` -> ``generate_feedback`` -> ``export`` ->
-``python -m autograder nbgrader-regrade``. The students:
+``python -m autograder nbgrader-regrade`` -> ``generate_feedback --force`` (the verdicts of the
+re-grade in every grade cell). The students:
 
 * alice - the reference solutions and answers (full automatic marks);
 * bob - the release notebook untouched (every check 0);
@@ -209,6 +210,12 @@ def course(tmp_path_factory):
         ),
     )
     times["regrade"] = time.monotonic() - t
+    t = time.monotonic()
+    step(
+        "generate_feedback after the re-grade",
+        nbgrader("generate_feedback", ASSIGNMENT, "--force", cwd=course),
+    )
+    times["feedback_after_regrade"] = time.monotonic() - t
     print("round-trip timings (s):", {k: round(v, 1) for k, v in times.items()})
     return {
         "dir": course,
@@ -367,6 +374,17 @@ def test_export_has_one_row_per_student_with_the_gradebook_totals(course):
 
 
 # -- the authoritative re-grade ------------------------------------------------------------------------
+def test_the_feedback_after_the_regrade_shows_the_authoritative_verdicts(course):
+    feedback = course["dir"] / "feedback"
+    mallory = (feedback / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    alice = (feedback / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    cells = code_cells(course)
+    assert mallory.count("Authoritative grade (sandboxed re-grade): FAILED") == len(cells)
+    assert "not implemented" in mallory  # the reason, not only the score
+    assert "hidden check: failed" in mallory
+    assert alice.count("Authoritative grade (sandboxed re-grade): PASSED") == len(cells)
+
+
 def test_the_regrade_agrees_with_the_kernel_except_for_mallory(course):
     cells = code_cells(course)
     for s in STUDENTS:

@@ -5,7 +5,8 @@ A probe module is graded like a submission: it is snapshotted by
 bubblewrap, and its functions are called through :class:`~autograder.seam.proxy.Impl`.
 What they report about their surroundings is checked here. The fallback path
 (no bubblewrap: loud "UNSANDBOXED", or a refusal with ``--require-sandbox``) is
-tested by simulating a machine without ``bwrap``.
+tested by simulating a machine without ``bwrap`` and without the uid-only tier
+(``RL4LLM_NO_UID_ONLY``; that tier is tested in ``tests/test_sandbox_tiers.py``).
 """
 
 from __future__ import annotations
@@ -392,7 +393,9 @@ def test_a_setsid_daemon_dies_with_the_sandbox(fresh):
 # -- without bubblewrap ------------------------------------------------------------------------------------
 @pytest.fixture
 def no_bwrap(monkeypatch):
-    """Pretend bwrap is not installed (shutil.which finds nothing by that name)."""
+    """Pretend bwrap is not installed (shutil.which finds nothing by that name), and no
+    uid-only tier either (``tests/test_sandbox_tiers.py`` tests that one)."""
+    monkeypatch.setenv("RL4LLM_NO_UID_ONLY", "1")
     real = shutil.which
     monkeypatch.setattr(
         shutil, "which", lambda cmd, *a, **k: None if cmd == "bwrap" else real(cmd, *a, **k)
@@ -416,6 +419,7 @@ def test_choose_launcher_falls_back_loudly_when_not_required(no_bwrap):
 
 
 def test_choose_launcher_refuses_when_bwrap_is_blocked(monkeypatch):
+    monkeypatch.setenv("RL4LLM_NO_UID_ONLY", "1")
     monkeypatch.setattr(
         sandbox,
         "bwrap_works",
@@ -442,6 +446,7 @@ def _cli(args: list[str], tmp_path: Path, path: str | None = None) -> subprocess
     env = dict(os.environ, TMPDIR=str(tmp_path))
     if path is not None:
         env["PATH"] = path
+        env["RL4LLM_NO_UID_ONLY"] = "1"  # neither confined tier: the "none" tier
     return subprocess.run(
         [sys.executable, "-m", "autograder", *args],
         capture_output=True,

@@ -80,12 +80,15 @@ def _skip(name: str) -> bool:
     )
 
 
-def build_zip(out: Path, exercises: list[str] | None = None) -> list[str]:
+def build_zip(out: Path, exercises: list[str] | None = None, sandbox: str = "auto") -> list[str]:
     """Write the autograder zip; returns its member names.
 
     Args:
         exercises: grade only these exercises (one Gradescope assignment per course
             assignment); default: every exercise of the rubric.
+        sandbox: the sandbox mode at grading time: ``"auto"`` (the best tier that works),
+            ``"require"`` (fail closed: a submission is not graded without a confined tier,
+            bwrap or uid-only) or ``"off"``.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -102,8 +105,9 @@ def build_zip(out: Path, exercises: list[str] | None = None) -> list[str]:
     with zipfile.ZipFile(tmp, "w") as zf:
         add(zf, "setup.sh", SETUP_SH.encode(), 0o755)
         add(zf, "run_autograder", RUN_AUTOGRADER.encode(), 0o755)
-        if exercises:
-            add(zf, "package/gradescope.json", json.dumps({"exercises": list(exercises)}).encode())
+        if exercises or sandbox != "auto":
+            config = {"exercises": list(exercises or []), "sandbox": sandbox}
+            add(zf, "package/gradescope.json", json.dumps(config).encode())
         for name in PACKAGE_FILES:
             if (REPO_ROOT / name).is_file():
                 add(zf, f"package/{name}", (REPO_ROOT / name).read_bytes())
@@ -135,6 +139,14 @@ def configured_exercises() -> list[str] | None:
     return None
 
 
+def configured_sandbox() -> str:
+    """The sandbox mode ``gradescope-zip --require-sandbox/--no-sandbox`` chose (default auto)."""
+    path = REPO_ROOT / "gradescope.json"
+    if path.is_file():
+        return str(json.loads(path.read_text()).get("sandbox", "auto"))
+    return "auto"
+
+
 def run(root: Path) -> int:
     """Grade ``root/submission`` into ``root/results/results.json`` (always written)."""
     from autograder.grading.authoritative import authoritative
@@ -146,7 +158,7 @@ def run(root: Path) -> int:
     try:
         prepared = prepare(root / "submission", work)
         folder, notes = prepared.path, prepared.notes
-        run_result = authoritative(folder, configured_exercises(), "auto")
+        run_result = authoritative(folder, configured_exercises(), configured_sandbox())
         data = gradescope(run_result)
         data["extra_data"]["submission_notes"] = notes
         write_json_atomic(results, data)

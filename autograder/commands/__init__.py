@@ -12,6 +12,7 @@ Commands (one module of this package per verb):
     gradescope-zip OUT.zip                     the Gradescope autograder zip
     capstone [--only rlvr|rlhf] [--seeds N]    train a small LM with your own functions
     capstone-sft                               regenerate the capstone's SFT checkpoint
+    analytics SOURCE                           class analytics and a gradebook CSV
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import sys
 
 from autograder.commands import (
+    analytics,
     build_course,
     build_notebooks,
     capstone,
@@ -45,6 +47,7 @@ VERBS = (
     release,
     gradescope_zip,
     capstone,
+    analytics,
 )
 
 

@@ -17,7 +17,7 @@ def add_sandbox_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--require-sandbox",
         action="store_true",
-        help="refuse to grade without the bubblewrap sandbox",
+        help="refuse to grade unless student code is confined (bwrap, or uid-only as root)",
     )
     group.add_argument(
         "--no-sandbox", action="store_true", help="run workers as plain subprocesses (UNSANDBOXED)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from autograder.commands.common import CliError, check_exercises
+from autograder.commands.common import CliError, add_sandbox_flags, check_exercises, sandbox_mode
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="grade only this notebook assignment's exercises (e.g. a1_policy_gradients)",
     )
     gzo.add_argument("--only", nargs="+", metavar="EXERCISE", help="grade only these exercises")
+    add_sandbox_flags(gz)
     gz.set_defaults(func=run)
 
 
@@ -33,6 +34,6 @@ def run(ns: argparse.Namespace) -> int:
         except KeyError:
             raise CliError(f"--assignment {ns.assignment}: unknown assignment") from None
     check_exercises(exercises, flag="")
-    members = build_zip(Path(ns.out), exercises or None)
+    members = build_zip(Path(ns.out), exercises or None, sandbox=sandbox_mode(ns))
     print(f"wrote {ns.out} ({len(members)} files); upload it as the Gradescope autograder")
     return 0

@@ -32,16 +32,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     """Re-grade, write the gradebook (unless ``--dry-run``) and the CSV/Markdown reports."""
-    from autograder.grading.nbgrader_regrade import RegradeError, regrade, write_reports
+    from autograder.grading.nbgrader_regrade import RegradeError, regrade
+    from autograder.grading.regrade_report import write_reports
 
     course = Path(ns.course_dir)
     sandbox = sandbox_mode(ns)
     if sandbox == "require":
-        from autograder.seam.sandbox import bwrap_works
+        from autograder.seam.sandbox import SandboxUnavailable, choose_launcher
 
-        ok, why = bwrap_works()
-        if not ok:
-            raise CliError(f"--require-sandbox: the sandbox is unavailable: {why}")
+        try:
+            choose_launcher("require")
+        except SandboxUnavailable as exc:
+            raise CliError(str(exc)) from None
     try:
         report = regrade(
             course,
@@ -54,10 +56,14 @@ def run(ns: argparse.Namespace) -> int:
         )
     except RegradeError as exc:
         raise CliError(str(exc)) from None
-    csv_path, md_path = write_reports(report, course, ns.assignment)
-    print(report.markdown())
-    print(
-        f"wrote {csv_path} and {md_path}"
-        + ("" if not ns.dry_run else " (dry run: gradebook unchanged)")
+    run_csv, run_md, class_csv = write_reports(
+        report, course, ns.assignment, partial=bool(ns.student), dry_run=ns.dry_run
     )
+    print(report.markdown())
+    print(f"wrote {run_csv} and {run_md}")
+    if class_csv is None:
+        print("dry run: gradebook and class report unchanged")
+    else:
+        how = "merged into" if ns.student else "wrote"
+        print(f"{how} the class report {class_csv} and {class_csv.with_suffix('.md')}")
     return 0

@@ -11,6 +11,8 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from autograder.grading.plugin import CHECKS_DIR
+from autograder.grading.reference import SOLUTIONS_DIR
 from autograder.grading.results import RunResult
 from autograder.grading.run import grade
 from autograder.seam.process import Limits
@@ -49,7 +51,7 @@ def authoritative(
     Raises:
         SandboxUnavailable: ``sandbox="require"`` and the sandbox is unavailable here.
     """
-    launcher, note = choose_launcher(sandbox)
+    launcher, note = choose_launcher(sandbox, protect=[SOLUTIONS_DIR, CHECKS_DIR])
     if note and announce is not None:
         announce(note)
     seed = new_seed() if seed is None else seed

@@ -12,7 +12,7 @@ Output, for every submission id (the entry's name without ``.zip``/``.ipynb``)::
 
     OUT/<id>/results.json   Gradescope results (always written, also on failure)
     OUT/<id>/output.txt     what the grader printed (score table, warnings)
-    OUT/scores.csv          id, total, max, one column per exercise, status, notes
+    OUT/scores.csv          id, total, max, one column per exercise, status, sandbox_tier, notes
     OUT/batch.log           the seed and one line per graded submission (instructor-only)
 
 ``scores.csv`` is rebuilt from the ``results.json`` files after every submission
@@ -405,6 +405,8 @@ class Batch:
             for name, (score, _) in per.items():
                 row[name] = f"{score:g}"
             row["status"] = str(stamp.get("status", ""))
+            extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
+            row["sandbox_tier"] = str(extra.get("sandbox_tier", ""))
             missing = stamp.get("missing") if isinstance(stamp.get("missing"), list) else []
             row["notes"] = problem_notes(data, self.exercises, missing) if data["tests"] else ""
             rows.append(row)
@@ -412,7 +414,7 @@ class Batch:
 
     def write_csv(self) -> None:
         """Rebuild OUT/scores.csv from the results.json files (atomically)."""
-        fields = ["id", "total", "max", *self.exercises, "status", "notes"]
+        fields = ["id", "total", "max", *self.exercises, "status", "sandbox_tier", "notes"]
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
         writer.writeheader()

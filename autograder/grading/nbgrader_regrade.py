@@ -14,7 +14,8 @@ again without any kernel:
 3. each grade cell's ``auto_score`` in ``gradebook.db`` is overwritten through
    ``nbgrader.api.Gradebook`` (manual scores are left alone: nbgrader lets a
    manual score win), and the per-cell differences from the in-kernel scores are
-   written to ``reports/regrade-<assignment>.csv`` and ``.md``.
+   written to ``reports/regrade-<assignment>.csv`` and ``.md`` (the class report; partial
+   and dry runs never overwrite it, see :func:`write_reports`).
 
 Which check a grade cell runs is read from its source *as stored in the
 gradebook* (``check("ex02_returns", "test_...")``, also inside hidden-test
@@ -24,15 +25,20 @@ blocks), never from the student's copy.
 from __future__ import annotations
 
 import concurrent.futures
-import csv
 import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading.authoritative import new_seed
+from autograder.grading.late import assign_late_penalty, course_plugin, read_timestamp
+from autograder.grading.regrade_feedback import (
+    REGRADE_ONLY,
+    annotate_autograded,
+    ensure_autograded,
+)
+from autograder.grading.regrade_report import CellRow, Report
 from autograder.ingest.notebook import module_names, notebook_code, write_submission
 from autograder.notebook import run_grader
 
@@ -41,120 +47,6 @@ CHECK_CALL = re.compile(r"""check\(\s*["'](?P<ex>\w+)["']\s*,\s*["'](?P<check>\w
 
 class RegradeError(RuntimeError):
     """The course folder or gradebook cannot be re-graded (one clear line)."""
-
-
-@dataclass
-class CellRow:
-    """One grade cell of one submission: the in-kernel and the authoritative score."""
-
-    student: str
-    assignment: str
-    notebook: str
-    grade_id: str
-    exercise: str
-    check: str
-    max_score: float
-    kernel: float | None  # score of nbgrader's in-kernel autograde (None: not autograded / failed)
-    authoritative: float
-    verdict: str
-    output: str = ""
-
-    @property
-    def disagrees(self) -> bool:
-        return self.kernel is None or abs(self.kernel - self.authoritative) > 1e-9
-
-
-@dataclass
-class Report:
-    rows: list[CellRow] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    seed: int | None = None
-
-    @property
-    def disagreements(self) -> list[CellRow]:
-        return [r for r in self.rows if r.disagrees]
-
-    def totals(self) -> dict[tuple[str, str, str], tuple[float | None, float, float]]:
-        """(student, assignment, notebook) -> (in-kernel, authoritative, max) over graded cells."""
-        out: dict = {}
-        for r in self.rows:
-            key = (r.student, r.assignment, r.notebook)
-            k, a, m = out.get(key, (0.0, 0.0, 0.0))
-            k = None if (k is None or r.kernel is None) else k + r.kernel
-            out[key] = (k, a + r.authoritative, m + r.max_score)
-        return out
-
-    def markdown(self) -> str:
-        def fmt(x):
-            return "-" if x is None else f"{x:g}"
-
-        lines = ["# Authoritative re-grade", ""]
-        if self.seed is not None:
-            lines += [f"Seed of this run: {self.seed}", ""]
-        lines += [f"* {n}" for n in self.notes] + ([""] if self.notes else [])
-        lines += [
-            "| student | assignment | notebook | in-kernel | authoritative | max |",
-            "|---|---|---|---:|---:|---:|",
-        ]
-        for (s, a, nb), (k, auth, m) in sorted(self.totals().items()):
-            lines.append(f"| {s} | {a} | {nb} | {fmt(k)} | {fmt(auth)} | {fmt(m)} |")
-        lines += [
-            "",
-            f"## Cells where the in-kernel autograde and the re-grade disagree ({len(self.disagreements)})",
-            "",
-        ]
-        if not self.disagreements:
-            lines.append("None.")
-        else:
-            lines += [
-                "| student | notebook | grade cell | check | in-kernel | authoritative | verdict |",
-                "|---|---|---|---|---:|---:|---|",
-            ]
-            for r in self.disagreements:
-                verdict = r.verdict.replace("|", "/")
-                lines.append(
-                    f"| {r.student} | {r.notebook} | {r.grade_id} | {r.exercise}::{r.check} | "
-                    f"{fmt(r.kernel)} | {fmt(r.authoritative)} | {verdict} |"
-                )
-        return "\n".join(lines) + "\n"
-
-    def write_csv(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(
-                [
-                    "student",
-                    "assignment",
-                    "notebook",
-                    "grade_id",
-                    "exercise",
-                    "check",
-                    "max_score",
-                    "in_kernel",
-                    "authoritative",
-                    "disagrees",
-                    "verdict",
-                    "output",
-                ]
-            )
-            for r in self.rows:
-                w.writerow(
-                    [
-                        r.student,
-                        r.assignment,
-                        r.notebook,
-                        r.grade_id,
-                        r.exercise,
-                        r.check,
-                        r.max_score,
-                        "" if r.kernel is None else r.kernel,
-                        r.authoritative,
-                        int(r.disagrees),
-                        r.verdict,
-                        r.output[:2000],
-                    ]
-                )
 
 
 def course_id_of(course: Path) -> str:
@@ -214,6 +106,8 @@ def kernel_scores(
         nb = nbformat.read(str(path), as_version=4)
     except Exception:  # noqa: BLE001
         return None
+    if nb.metadata.get(REGRADE_ONLY):
+        return None  # written by the re-grade itself: no in-kernel run happened
     out = {}
     for cell in nb.cells:
         if cell.cell_type == "code" and is_grade(cell):
@@ -288,10 +182,19 @@ def regrade(
             exercises = sorted({ex for _, _, ex, _ in cells})
             return plan, _grade_notebook(path, exercises, seed, sandbox) if exercises else ({}, "")
 
+        plugin = course_plugin(course) if write else None
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for (student, asg, path, cells), (results, problem) in pool.map(work, plans):
                 kernel = kernel_scores(course, student, asg, path.stem)
+                if write:
+                    ensure_submission(gb, student, asg, read_timestamp(path))
                 _record(gb, report, student, asg, path.stem, cells, results, problem, kernel, write)
+                if write:
+                    if ensure_autograded(gb, course, student, asg, path):
+                        report.regrade_only += 1
+                    rows = [r for r in report.rows if (r.student, r.assignment) == (student, asg)]
+                    annotate_autograded(course, student, asg, path.stem, rows)
+                    assign_late_penalty(gb, plugin, student, asg, path.stem)
                 here = (student, asg, path.stem)
                 done = [r for r in report.rows if (r.student, r.assignment, r.notebook) == here]
                 score = sum(r.authoritative for r in done)
@@ -301,9 +204,29 @@ def regrade(
                 )
                 if results:
                     for note in results.get("notes", []):
-                        if note not in report.notes and "UNSANDBOXED" in note:
+                        tier_note = note.startswith(("UNSANDBOXED", "SANDBOX TIER"))
+                        if note not in report.notes and tier_note:
                             report.notes.append(note)
     return report
+
+
+def ensure_submission(gb, student: str, assignment: str, timestamp: str | None) -> None:
+    """The student and their submission in the gradebook, with ``timestamp.txt``'s time."""
+    from nbgrader.api import MissingEntry
+    from nbgrader.utils import parse_utc
+
+    try:
+        gb.find_student(student)
+    except MissingEntry:
+        gb.add_student(student)
+    try:
+        sub = gb.find_submission(assignment, student)
+    except MissingEntry:
+        gb.add_submission(assignment, student, **({"timestamp": timestamp} if timestamp else {}))
+        return
+    if sub.timestamp is None and timestamp:
+        sub.timestamp = parse_utc(timestamp)
+        gb.db.commit()
 
 
 def _record(
@@ -320,14 +243,16 @@ def _record(
             gb.find_submission(asg, student)
         except MissingEntry:
             gb.add_submission(asg, student)
+    tier = str((results or {}).get("tier", ""))
     for gid, max_score, ex, check in cells:
         found = (results or {}).get("exercises", {}).get(ex, {}).get(check)
         if found is None:
             verdict = problem or f"no check {ex}::{check} in this installation"
-            score, output = 0.0, ""
+            score, output, feedback = 0.0, "", verdict
         else:
             score = max_score if found["passed"] else 0.0
             verdict, output = found["verdict"], found["message"]
+            feedback = str(found.get("feedback", ""))
         kernel = (kernel_cells or {}).get(gid)
         try:
             grade = gb.find_grade(gid, notebook, asg, student)
@@ -338,22 +263,23 @@ def _record(
             grade.needs_manual_grade = False
         report.rows.append(
             CellRow(
-                student, asg, notebook, gid, ex, check, max_score, kernel, score, verdict, output
+                student,
+                asg,
+                notebook,
+                gid,
+                ex,
+                check,
+                max_score,
+                kernel,
+                score,
+                verdict,
+                output,
+                tier,
+                feedback,
             )
         )
     if write:
         gb.db.commit()
-
-
-def write_reports(report: Report, course: Path, assignment: str | None) -> tuple[Path, Path]:
-    """``reports/regrade-<assignment|all>.csv`` and ``.md`` in the course folder."""
-    stem = f"regrade-{assignment or 'all'}"
-    out = Path(course) / "reports"
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = out / f"{stem}.csv", out / f"{stem}.md"
-    report.write_csv(csv_path)
-    md_path.write_text(report.markdown())
-    return csv_path, md_path
 
 
 def default_jobs() -> int:

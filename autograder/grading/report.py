@@ -73,6 +73,8 @@ def render_table(run: RunResult, details: bool = True) -> str:
     total = f"{_pts(run.score)}/{_pts(run.max_points)}"
     lines.append(f"{'TOTAL':<{width}}  {'':>7}  {'':>5}  {total:>9}")
     lines.append("=" * len(header))
+    if run.tier:
+        lines.append(f"sandbox tier: {run.tier}")
     for note in run.notes:
         lines.append(note)
     return "\n".join(lines)
@@ -106,13 +108,16 @@ def gradescope(run: RunResult) -> dict:
     return {
         "score": run.score,
         "execution_time": round(run.duration, 2),
-        "output": "\n".join([classroom_line(run), *run.notes]),
+        "output": "\n".join(
+            [classroom_line(run), *([f"sandbox tier: {run.tier}"] if run.tier else []), *run.notes]
+        ),
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {
             "submission": run.submission,
             "mode": run.mode,
             "sandbox": run.sandbox,
+            "sandbox_tier": run.tier,
             "seed": run.seed,
         },
     }

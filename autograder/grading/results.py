@@ -67,6 +67,7 @@ class RunResult:
     submission: str = ""
     mode: str = "student"
     sandbox: str = ""
+    tier: str = ""  # the sandbox tier that ran: "bwrap", "uid-only" or "none"
     seed: int | None = None
     notes: list[str] = field(default_factory=list)
     duration: float = 0.0

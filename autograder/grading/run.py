@@ -91,4 +91,5 @@ def grade(
     if set(wanted) - have:
         plugin.collected = [n for n in plugin.rubric.exercises if n in wanted]
         plugin.result = plugin.build_result()
+    plugin.result.tier = getattr(launcher, "tier", "")
     return plugin.result

@@ -1,7 +1,8 @@
 """How a worker process is started: the :class:`Launcher` protocol and the plain launcher.
 
-Two launchers exist: :class:`PlainLauncher` (an ordinary subprocess) here and
-:class:`autograder.seam.sandbox.SandboxLauncher` (bubblewrap). Which one grades a
+Three launchers exist, one per sandbox tier: :class:`PlainLauncher` (``none``, an
+ordinary subprocess) here, :class:`autograder.seam.sandbox.SandboxLauncher` (``bwrap``)
+and :class:`autograder.seam.uidonly.UidOnlyLauncher` (``uid-only``). Which one grades a
 submission is decided in one place, :func:`autograder.seam.sandbox.choose_launcher`.
 """
 
@@ -22,6 +23,7 @@ class Launcher(Protocol):
 
     sandboxed: bool
     name: str
+    tier: str  # "bwrap", "uid-only" or "none": what every report names
 
     def claim(self) -> object:
         """Reserve what one worker needs (e.g. a sandbox uid); ``None`` if nothing."""
@@ -47,6 +49,7 @@ class PlainLauncher:
 
     sandboxed = False
     name = "plain subprocess"
+    tier = "none"
 
     def command(self, submission: Path, fds: tuple[int, int], slot: object = None) -> list[str]:
         return [

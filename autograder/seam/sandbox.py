@@ -18,32 +18,34 @@ lock file; group ``rl4llm-sbx``), so RLIMIT_NPROC caps each worker separately
 and no file of the host is writable. As an
 ordinary user, bwrap uses a user namespace instead.
 
-Where bubblewrap is missing or blocked (macOS, Windows, containers without user
-namespaces) :func:`choose_launcher` falls back to a plain subprocess and the
-reports say "UNSANDBOXED".
+Where bubblewrap is missing or blocked (containers without user namespaces) but the
+grader is root, :func:`choose_launcher` picks the uid-only tier
+(:mod:`autograder.seam.uidonly`); otherwise (macOS, Windows, an ordinary user) it falls
+back to a plain subprocess and the reports say "UNSANDBOXED".
 """
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import os
-import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from autograder.seam.launcher import WORKER_DIR, Launcher, PlainLauncher, snapshot
+from autograder.seam.uidonly import UID_ONLY_NOTE, UidOnlyLauncher
+from autograder.seam.uids import (  # noqa: F401 (the pool's names, re-exported)
+    SANDBOX_USER,
+    UID_POOL_BASE,
+    UID_POOL_SIZE,
+    ResourceLimits,
+    claim_uid,
+    ensure_sandbox_user,
+    release_uid,
+)
 
-SANDBOX_USER = "rl4llm-sbx"
-# Each live worker gets its own uid from this pool, so RLIMIT_NPROC (counted per uid) caps one
-# worker: a fork bomb in one submission cannot stop another's worker from starting.
-UID_POOL_BASE = int(os.environ.get("RL4LLM_SANDBOX_UID_BASE", "2000000000"))
-UID_POOL_SIZE = 256
-LOCK_DIR = Path(os.environ.get("RL4LLM_SANDBOX_LOCK_DIR", "/tmp/rl4llm-sandbox-uids"))
 SANDBOX_MODES = ("auto", "require", "off")
 """How a grading run may use the sandbox (``--require-sandbox`` / default / ``--no-sandbox``)."""
 UNSANDBOXED = "UNSANDBOXED: student code ran as a plain subprocess, not in the bubblewrap sandbox"
@@ -51,53 +53,6 @@ UNSANDBOXED = "UNSANDBOXED: student code ran as a plain subprocess, not in the b
 
 class SandboxUnavailable(RuntimeError):
     """``--require-sandbox`` and bubblewrap does not work here."""
-
-
-@dataclass(frozen=True)
-class ResourceLimits:
-    """rlimits applied to every sandboxed worker (see ``docs/architecture.md``, the sandbox)."""
-
-    data_bytes: int = 2 * 1024**3  # RLIMIT_DATA: a clean MemoryError (RLIMIT_AS breaks torch)
-    cpu_seconds: int = 300  # RLIMIT_CPU per worker: all checks of one exercise
-    file_bytes: int = 16 * 1024**2  # RLIMIT_FSIZE: logs and /tmp files
-    open_files: int = 256  # RLIMIT_NOFILE
-    processes: int = 64  # RLIMIT_NPROC for the sandbox uid (threads count too)
-    tmp_bytes: int = (
-        256 * 1024**2
-    )  # size of the private /tmp (a tmpfs is RAM that RLIMIT_DATA does not count)
-
-    def prlimit_args(self) -> list[str]:
-        return [
-            "prlimit",
-            f"--data={self.data_bytes}",
-            f"--cpu={self.cpu_seconds}",
-            f"--fsize={self.file_bytes}",
-            f"--nofile={self.open_files}",
-            "--core=0",
-            f"--nproc={self.processes}",
-            "--",
-        ]
-
-
-def ensure_sandbox_user(name: str = SANDBOX_USER) -> tuple[int, int] | None:
-    """The (uid, gid) of the dedicated sandbox user, creating it if we are root."""
-    try:
-        pw = pwd.getpwnam(name)
-        return pw.pw_uid, pw.pw_gid
-    except KeyError:
-        pass
-    if os.geteuid() != 0 or shutil.which("useradd") is None:
-        return None
-    subprocess.run(
-        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-        check=False,
-        capture_output=True,
-    )
-    try:
-        pw = pwd.getpwnam(name)
-        return pw.pw_uid, pw.pw_gid
-    except KeyError:
-        return None
 
 
 def _mkdirs(paths: list[str]) -> list[str]:
@@ -119,6 +74,7 @@ class SandboxLauncher:
 
     sandboxed = True
     name = "bubblewrap sandbox"
+    tier = "bwrap"
 
     def __init__(self, limits: ResourceLimits | None = None) -> None:
         self.limits = limits or ResourceLimits()
@@ -130,30 +86,16 @@ class SandboxLauncher:
         self.python, self.runtime = runtime_binds()
 
     def claim(self) -> tuple[int, int] | None:
-        """Reserve a uid of the pool for one worker (an flock held until :meth:`release`).
+        """Reserve a uid of the pool for one worker (see :func:`autograder.seam.uids.claim_uid`).
 
         Returns:
             ``(uid, lock_fd)``, or None when not root (a user namespace is used instead).
         """
-        if not self.is_root:
-            return None
-        LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
-        start = (os.getpid() * 7919) % UID_POOL_SIZE  # spread concurrent graders over the pool
-        for i in range(UID_POOL_SIZE):
-            uid = UID_POOL_BASE + (start + i) % UID_POOL_SIZE
-            fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            return uid, fd
-        raise RuntimeError(f"all {UID_POOL_SIZE} sandbox uids are in use")
+        return claim_uid() if self.is_root else None
 
     def release(self, slot: tuple[int, int] | None) -> None:
         """Give a uid back to the pool (after its worker's sandbox is gone)."""
-        if slot is not None:
-            os.close(slot[1])
+        release_uid(slot)
 
     def command(self, submission: Path, fds: tuple[int, int], slot: object = None) -> list[str]:
         binds = [dst for _, dst in self.runtime]
@@ -284,7 +226,12 @@ def sandbox_env() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def bwrap_works() -> tuple[bool, str]:
-    """Whether a trivial sandbox starts here (bwrap present and not blocked)."""
+    """Whether a trivial sandbox starts here (bwrap present and not blocked).
+
+    ``RL4LLM_NO_BWRAP=1`` in the grader's environment says no (to test the uid-only tier).
+    """
+    if os.environ.get("RL4LLM_NO_BWRAP"):
+        return False, "bwrap is disabled (RL4LLM_NO_BWRAP is set)"
     if shutil.which("bwrap") is None:
         return False, "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     if shutil.which("prlimit") is None:
@@ -314,20 +261,29 @@ def bwrap_works() -> tuple[bool, str]:
     return True, "ok"
 
 
-def choose_launcher(mode: str = "auto") -> tuple[Launcher, str]:
-    """The one place where a grading run's launcher is chosen.
+def choose_launcher(mode: str = "auto", protect: list[Path] | None = None) -> tuple[Launcher, str]:
+    """The one place where a grading run's launcher (its sandbox tier) is chosen.
+
+    The tiers, best first: ``bwrap`` (:class:`SandboxLauncher`), ``uid-only`` (root without
+    namespaces, e.g. Gradescope's container: :class:`autograder.seam.uidonly.UidOnlyLauncher`)
+    and ``none`` (:class:`autograder.seam.launcher.PlainLauncher`). A launcher's ``tier``
+    attribute names it.
 
     Args:
-        mode: one of :data:`SANDBOX_MODES`: ``"auto"`` (the sandbox if it works here, else
-            the plain launcher with a loud note), ``"require"`` (the sandbox or an error) or
-            ``"off"`` (the plain launcher, with the loud note).
+        mode: one of :data:`SANDBOX_MODES`: ``"auto"`` (the best tier that works here; the
+            plain launcher with a loud note when neither confined tier does), ``"require"``
+            (a confined tier, bwrap or uid-only, or an error) or ``"off"`` (the plain
+            launcher, with the loud note).
+        protect: folders of secrets (the reference, the checks) that the uid-only tier makes
+            unreadable to other users (bubblewrap never shows them anyway).
 
     Returns:
-        ``(launcher, note)`` where ``note`` is "" or the loud UNSANDBOXED warning.
+        ``(launcher, note)`` where ``note`` is "", the uid-only note or the loud UNSANDBOXED
+        warning.
 
     Raises:
         ValueError: ``mode`` is not one of :data:`SANDBOX_MODES`.
-        SandboxUnavailable: ``mode`` is ``"require"`` and the sandbox is unavailable.
+        SandboxUnavailable: ``mode`` is ``"require"`` and no confined tier works here.
     """
     if mode not in SANDBOX_MODES:
         raise ValueError(f"sandbox mode {mode!r}: expected one of {', '.join(SANDBOX_MODES)}")
@@ -336,6 +292,13 @@ def choose_launcher(mode: str = "auto") -> tuple[Launcher, str]:
     ok, why = bwrap_works()
     if ok:
         return SandboxLauncher(), ""
+    try:
+        launcher = UidOnlyLauncher()
+    except RuntimeError as exc:
+        why = f"{why}; uid-only tier: {exc}"
+    else:
+        launcher.protect(list(protect or []))
+        return launcher, f"{UID_ONLY_NOTE} ({why})"
     if mode == "require":
         raise SandboxUnavailable(f"--require-sandbox: the sandbox is unavailable: {why}")
     return PlainLauncher(), f"{UNSANDBOXED} ({why})"
