@@ -709,6 +709,23 @@ def test_after_a_timeout_the_same_check_is_not_restarted_but_the_next_check_is(f
     )
 
 
+def test_a_function_that_timed_out_is_not_called_again(fragile):
+    with pytest.raises(StudentTimeout) as first:
+        fragile.spin()
+    fragile._state.new_check()
+    start = time.monotonic()
+    with pytest.raises(StudentTimeout) as again:
+        fragile.raw_call("spin")
+    took = time.monotonic() - start
+    assert took < CALL_TIMEOUT, f"spin() again: expected an immediate failure, took {took:.2f} s"
+    assert "not called again" in again.value.message and first.value.message in (
+        again.value.message
+    ), (
+        f"spin() again: expected the first reason {first.value.message!r}, got {again.value.message!r}"
+    )
+    assert fragile.echo(2) == 2, "another function of the same module: expected it still works"
+
+
 def test_os_exit_is_a_worker_crash_not_a_hang(fragile):
     fragile.ensure_imported()
     proc = fragile._state.worker.proc
