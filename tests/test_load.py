@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import threading
@@ -85,3 +86,37 @@ def test_a_worker_paused_past_the_call_timeout_costs_a_correct_submission_nothin
     assert not lost and result.score == result.max_points, (
         f"the reference lost points while its worker was paused for {pause} s: {lost}"
     )
+
+
+def all_hang(dest: Path) -> Path:
+    """The stubs of ``course/`` with every ``raise NotImplementedError()`` made an endless loop."""
+    dest.mkdir()
+    for path in (REPO_ROOT / "course").glob("*.py"):
+        if path.name == "conftest.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        looped = re.sub(
+            r"^( *)raise NotImplementedError\(\)$",
+            r"\1while True:\n\1    pass",
+            text,
+            flags=re.MULTILINE,
+        )
+        (dest / path.name).write_text(looped, encoding="utf-8")
+    return dest
+
+
+def test_a_submission_whose_every_function_loops_forever_times_out_each_function_once(tmp_path):
+    sub = all_hang(tmp_path / "hang")
+    assert "while True" in (sub / "ex02_returns.py").read_text(), "the fixture did not change"
+    result = grade(sub, seed=1)
+    checks = [c for e in result.exercises for c in e.checks if c.counted]
+    assert result.score == 0, f"an endless loop earned points: {result.score}"
+    timeouts = [c for c in checks if c.verdict == "timeout"]
+    assert timeouts, "expected timeout rows"
+    first = [c for c in timeouts if "not called again" not in c.output]
+    again = [c for c in timeouts if "not called again" in c.output]
+    assert again, "expected later checks of a hung function to fail at once ('not called again')"
+    # one real timeout per function at most (the stubs hold 43 of them)
+    assert len(first) <= 43, f"{len(first)} checks waited for a timeout: {[c.check for c in first]}"
+    for c in timeouts:
+        assert "CPU time" in c.output or "not called again" in c.output, c.output[:300]

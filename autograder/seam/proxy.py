@@ -200,14 +200,15 @@ class Impl:
 class WorkerState:
     """The worker shared by the proxies of one submission (and its bookkeeping)."""
 
-    def __init__(self) -> None:
+    def __init__(self, broken: dict[tuple[str, str], StudentProblem] | None = None) -> None:
+        """``broken`` may be shared by the states of one grading (a breaker per function)."""
         self.worker: WorkerProcess | None = None
         self.generation = 0
         self.imported: set[str] = set()
         self.import_errors: dict[str, StudentProblem] = {}
         self.deaths = 0  # worker deaths since the current check started
         # (module, function) -> the timeout or crash it caused: it is not called again
-        self.broken: dict[tuple[str, str], StudentProblem] = {}
+        self.broken: dict[tuple[str, str], StudentProblem] = {} if broken is None else broken
         self.breaker = True  # stop restarting after a death within one check
 
     def start(self, submission: Path, launcher: Launcher, limits: Limits) -> None:
