@@ -188,6 +188,15 @@ STUDENT = textwrap.dedent(
         time.sleep(1000)
 
 
+    def stubborn():
+        while True:
+            try:
+                while True:
+                    pass
+            except BaseException:
+                pass
+
+
     def busy(seconds):
         start = time.process_time()
         while time.process_time() - start < seconds:
@@ -629,7 +638,7 @@ def test_the_grad_probe_reports_a_detached_output_as_no_graph(impl):
 # -- hangs and crashes --------------------------------------------------------------------------
 
 
-def test_a_cpu_loop_is_a_student_timeout_after_its_cpu_budget(fragile):
+def test_a_cpu_loop_is_a_student_timeout_after_its_cpu_budget_and_the_worker_lives_on(fragile):
     fragile.ensure_imported()
     proc = fragile._state.worker.proc
     start = time.monotonic()
@@ -644,6 +653,24 @@ def test_a_cpu_loop_is_a_student_timeout_after_its_cpu_budget(fragile):
     assert info.value.verdict == "timeout", (
         f"spin(): expected verdict 'timeout', got {info.value.verdict!r}"
     )
+    assert "CPU time" in info.value.message, info.value.message
+    assert proc.poll() is None and fragile.echo(3) == 3, (
+        "the worker stops a pure-python loop itself: expected the same worker to answer on"
+    )
+    assert fragile._state.worker.proc is proc, "expected no worker restart after a CPU timeout"
+
+
+def test_a_loop_that_swallows_the_timeout_is_killed_after_its_cpu_budget(fragile):
+    fragile.ensure_imported()
+    proc = fragile._state.worker.proc
+    start = time.monotonic()
+    with pytest.raises(StudentTimeout) as info:
+        fragile.raw_call("stubborn")
+    took = time.monotonic() - start
+    assert CALL_TIMEOUT <= took < CALL_TIMEOUT + WALL_SLACK + SLACK, (
+        f"stubborn(): expected to be killed soon after {CALL_TIMEOUT} s of CPU, took {took:.2f} s"
+    )
+    assert "CPU time" in info.value.message, info.value.message
     assert_gone(proc.pid, proc)
 
 
@@ -697,7 +724,7 @@ def test_a_paused_worker_loses_no_call(fragile):
 
 def test_after_a_timeout_the_same_check_is_not_restarted_but_the_next_check_is(fragile):
     with pytest.raises(StudentTimeout):
-        fragile.spin()
+        fragile.stubborn()  # swallows the worker's own timeout: the worker is killed
     with pytest.raises(WorkerCrashed) as info:
         fragile.echo(1)
     assert "not restarted" in info.value.message, (

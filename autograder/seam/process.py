@@ -22,6 +22,7 @@ from autograder.seam.worker import protocol
 
 DEFAULT_TIMEOUT = 10.0  # CPU seconds per call (the wall-clock backstop is cputime.backstop)
 START_TIMEOUT = 60.0  # CPU seconds to start python, import torch and the student's module
+CPU_GRACE = 1.2  # the grader kills a worker whose call ran this much past its CPU budget
 LOG_TAIL = 1500  # characters of the worker's stdout/stderr shown after a crash
 
 
@@ -79,9 +80,11 @@ class WorkerProcess:
         """
         if not self.alive:
             raise WorkerCrashed("the worker is not running")
-        req = dict(req, id=self.next_id)
+        # The worker stops the call itself after `timeout` CPU seconds (and stays usable); the
+        # clock here, a little later, kills a worker whose code swallowed that.
+        req = dict(req, id=self.next_id, cpu=timeout)
         self.next_id += 1
-        clock = CallClock(timeout, self.tree, self.limits.wall_slack)
+        clock = CallClock(timeout * CPU_GRACE + 0.5, self.tree, self.limits.wall_slack)
         try:
             self._write_frame(req, clock)
         except TimeoutError as exc:
@@ -108,6 +111,8 @@ class WorkerProcess:
                 raise BadReply(f"the worker sent a bad frame: {exc}") from None
             if type(reply) is dict and reply.get("id") == req["id"]:
                 self.tree.settle()
+                if reply.get("timeout") is True:
+                    raise StudentTimeout(f"did not return within {timeout:g} s of CPU time")
                 return reply
             # a stale or forged frame: ignore it and keep waiting for the real answer
 
@@ -202,7 +207,7 @@ def _overrun(exc: TimeoutError, timeout: float) -> str:
     """How a spent budget reads in a verdict: CPU time, or the wall-clock limit."""
     kind, seconds = exc.args if len(exc.args) == 2 else ("wall", timeout)
     if kind == "cpu":
-        return f"{seconds:g} s of CPU time"
+        return f"{timeout:g} s of CPU time"
     if seconds > timeout:  # the backstop: the worker was waiting, blocked or paused
         return f"{seconds:g} s (wall clock; it was not computing)"
     return f"{seconds:g} s"
