@@ -20,7 +20,8 @@ from autograder.seam.errors import BadReply, StudentTimeout, WorkerCrashed
 from autograder.seam.launcher import Launcher
 from autograder.seam.worker import protocol
 
-DEFAULT_TIMEOUT = 10.0  # CPU seconds per call (the wall-clock backstop is cputime.backstop)
+DEFAULT_TIMEOUT = 5.0  # CPU seconds per call: 2x the slowest legitimate call (a first torch
+# optimizer, about 2.5 s); the wall-clock backstop is cputime.backstop
 START_TIMEOUT = 60.0  # CPU seconds to start python, import torch and the student's module
 CPU_GRACE = 1.2  # the grader kills a worker whose call ran this much past its CPU budget
 LOG_TAIL = 1500  # characters of the worker's stdout/stderr shown after a crash
