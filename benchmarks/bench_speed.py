@@ -47,7 +47,10 @@ TARGETS = {
 def complete_course(repo: Path, dest: Path) -> Path:
     """A copy of ``course/`` in which every exercise is the reference implementation."""
     shutil.copytree(repo / "course", dest, ignore=shutil.ignore_patterns("__pycache__"))
-    for src in (repo / "solutions").glob("ex[0-9][0-9]_*.py"):
+    for src in [
+        *(repo / "solutions").glob("ex[0-9][0-9]_*.py"),
+        repo / "solutions" / "questions.py",
+    ]:
         shutil.copy(src, dest / src.name)
     return dest
 
