@@ -118,5 +118,5 @@ def test_a_submission_whose_every_function_loops_forever_times_out_each_function
     assert again, "expected later checks of a hung function to fail at once ('not called again')"
     # one real timeout per function at most (the stubs hold 43 of them)
     assert len(first) <= 43, f"{len(first)} checks waited for a timeout: {[c.check for c in first]}"
-    for c in timeouts:
+    for c in timeouts:  # the wall-clock backstop may come first on a very busy machine
         assert "CPU time" in c.output or "not called again" in c.output, c.output[:300]

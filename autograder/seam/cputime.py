@@ -119,12 +119,27 @@ class ProcessTree:
             self.rescan()
 
 
+class BudgetSpent(Exception):
+    """A call's budget is spent: ``kind`` is ``"cpu"`` or ``"wall"`` (the backstop came first).
+
+    Args:
+        kind: which limit was reached.
+        seconds: that limit, in seconds.
+        used: CPU seconds the worker used during the call (None where they cannot be read).
+    """
+
+    def __init__(self, kind: str, seconds: float, used: float | None) -> None:
+        super().__init__(kind, seconds, used)
+        self.kind = kind
+        self.seconds = seconds
+        self.used = used
+
+
 class CallClock:
     """The budget of one call: ``timeout`` CPU seconds, ``backstop(timeout)`` wall seconds.
 
-    Use :meth:`wait` as the ``select`` timeout; it raises :class:`TimeoutError` once the
-    budget is spent, with ``(kind, seconds)`` as its arguments: ``("cpu", timeout)``, or
-    ``("wall", seconds)`` when the wall-clock limit was reached first.
+    Use :meth:`wait` as the ``select`` timeout; it raises :class:`BudgetSpent` once the
+    budget is spent.
 
     Args:
         timeout: the call's CPU budget in seconds.
@@ -146,14 +161,15 @@ class CallClock:
         return sum(cpu - self.base.get(pid, 0.0) for pid, cpu in now.items())
 
     def wait(self) -> float:
-        """Seconds to wait before looking again; raises TimeoutError when the budget is spent."""
+        """Seconds to wait before looking again; raises BudgetSpent when the budget is spent."""
         now = time.monotonic()
         if now < self.check_at:
             return self.check_at - now
         if now >= self.limit:
-            raise TimeoutError("wall", self.limit - self.start)
+            used = self.used() if self.tree else None
+            raise BudgetSpent("wall", self.limit - self.start, used)
         used = self.used()
         if used >= self.timeout:
-            raise TimeoutError("cpu", self.timeout)
+            raise BudgetSpent("cpu", self.timeout, used)
         self.check_at = min(self.limit, now + max(self.timeout - used, MIN_STEP))
         return self.check_at - now

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.seam.cputime import WALL_SLACK, CallClock, ProcessTree
+from autograder.seam.cputime import WALL_SLACK, BudgetSpent, CallClock, ProcessTree
 from autograder.seam.errors import BadReply, StudentTimeout, WorkerCrashed
 from autograder.seam.launcher import Launcher
 from autograder.seam.worker import protocol
@@ -88,7 +88,7 @@ class WorkerProcess:
         clock = CallClock(timeout * CPU_GRACE + 0.5, self.tree, self.limits.wall_slack)
         try:
             self._write_frame(req, clock)
-        except TimeoutError as exc:
+        except BudgetSpent as exc:
             self.kill()
             raise StudentTimeout(
                 f"did not take the call within {_overrun(exc, timeout)} (stopped)"
@@ -99,7 +99,7 @@ class WorkerProcess:
         while True:
             try:
                 reply = self._read_frame(clock)
-            except TimeoutError as exc:
+            except BudgetSpent as exc:
                 self.kill()
                 raise StudentTimeout(
                     f"did not return within {_overrun(exc, timeout)} (stopped)"
@@ -204,11 +204,13 @@ class WorkerProcess:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
-def _overrun(exc: TimeoutError, timeout: float) -> str:
+def _overrun(exc: BudgetSpent, timeout: float) -> str:
     """How a spent budget reads in a verdict: CPU time, or the wall-clock limit."""
-    kind, seconds = exc.args if len(exc.args) == 2 else ("wall", timeout)
-    if kind == "cpu":
+    if exc.kind == "cpu":
         return f"{timeout:g} s of CPU time"
-    if seconds > timeout:  # the backstop: the worker was waiting, blocked or paused
-        return f"{seconds:g} s (wall clock; it was not computing)"
-    return f"{seconds:g} s"
+    if exc.used is not None:  # the backstop: waiting, blocked, paused or starved of CPU
+        return (
+            f"{exc.seconds:g} s of wall-clock time "
+            f"(using {exc.used:.1f} s of CPU time of {timeout:g})"
+        )
+    return f"{exc.seconds:g} s"
