@@ -8,9 +8,12 @@ What crosses back is always built by the grader (plain values, :class:`Array`,
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.seam.cputime import descendants
 from autograder.seam.errors import (
     ImportFailed,
     NotImplementedByStudent,
@@ -32,7 +36,8 @@ from autograder.seam.values import Array, Handle
 
 pytestmark = pytest.mark.slow  # starts real worker processes
 
-CALL_TIMEOUT = 1.0
+CALL_TIMEOUT = 1.0  # CPU seconds
+WALL_SLACK = 3.0  # the fragile worker's wall-clock backstop is CALL_TIMEOUT + WALL_SLACK
 SLACK = 4.0  # seconds allowed beyond the per-call timeout on a loaded machine (kill + reap)
 
 STUDENT = textwrap.dedent(
@@ -183,6 +188,22 @@ STUDENT = textwrap.dedent(
         time.sleep(1000)
 
 
+    def stubborn():
+        while True:
+            try:
+                while True:
+                    pass
+            except BaseException:
+                pass
+
+
+    def busy(seconds):
+        start = time.process_time()
+        while time.process_time() - start < seconds:
+            pass
+        return seconds
+
+
     def hard_exit():
         os._exit(0)
 
@@ -249,7 +270,9 @@ def impl(shared):
 @pytest.fixture
 def fragile(submission):
     """A worker of its own, for calls that kill or hang it."""
-    impl = Impl(submission, "student", limits=Limits(call_timeout=CALL_TIMEOUT))
+    impl = Impl(
+        submission, "student", limits=Limits(call_timeout=CALL_TIMEOUT, wall_slack=WALL_SLACK)
+    )
     yield impl
     impl.shutdown()
 
@@ -615,26 +638,93 @@ def test_the_grad_probe_reports_a_detached_output_as_no_graph(impl):
 # -- hangs and crashes --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fn", ["spin", "sleep_forever"])
-def test_a_hang_is_a_student_timeout_within_the_per_call_timeout(fragile, fn):
+def test_a_cpu_loop_is_a_student_timeout_after_its_cpu_budget_and_the_worker_lives_on(fragile):
     fragile.ensure_imported()
     proc = fragile._state.worker.proc
     start = time.monotonic()
     with pytest.raises(StudentTimeout) as info:
-        fragile.raw_call(fn)
+        fragile.raw_call("spin")
     took = time.monotonic() - start
-    assert CALL_TIMEOUT <= took < CALL_TIMEOUT + SLACK, (
-        f"{fn}(): expected a timeout after {CALL_TIMEOUT} s (up to {SLACK} s to kill), took {took:.2f} s"
+    backstop = CALL_TIMEOUT + WALL_SLACK
+    assert CALL_TIMEOUT <= took < backstop + SLACK, (
+        f"spin(): expected a timeout after {CALL_TIMEOUT} s of CPU time and before the "
+        f"{backstop} s backstop (up to {SLACK} s to kill), took {took:.2f} s"
     )
     assert info.value.verdict == "timeout", (
-        f"{fn}(): expected verdict 'timeout', got {info.value.verdict!r}"
+        f"spin(): expected verdict 'timeout', got {info.value.verdict!r}"
+    )
+    assert "CPU time" in info.value.message, info.value.message
+    assert proc.poll() is None and fragile.echo(3) == 3, (
+        "the worker stops a pure-python loop itself: expected the same worker to answer on"
+    )
+    assert fragile._state.worker.proc is proc, "expected no worker restart after a CPU timeout"
+
+
+def test_a_loop_that_swallows_the_timeout_is_killed_after_its_cpu_budget(fragile):
+    fragile.ensure_imported()
+    proc = fragile._state.worker.proc
+    start = time.monotonic()
+    with pytest.raises(StudentTimeout) as info:
+        fragile.raw_call("stubborn")
+    took = time.monotonic() - start
+    assert CALL_TIMEOUT <= took < CALL_TIMEOUT + WALL_SLACK + SLACK, (
+        f"stubborn(): expected to be killed soon after {CALL_TIMEOUT} s of CPU, took {took:.2f} s"
+    )
+    assert "CPU time" in info.value.message, info.value.message
+    assert_gone(proc.pid, proc)
+
+
+def test_a_sleeping_call_is_stopped_by_the_wall_clock_backstop(fragile):
+    fragile.ensure_imported()
+    proc = fragile._state.worker.proc
+    start = time.monotonic()
+    with pytest.raises(StudentTimeout) as info:
+        fragile.raw_call("sleep_forever")
+    took = time.monotonic() - start
+    backstop = CALL_TIMEOUT + WALL_SLACK
+    assert backstop <= took < backstop + SLACK, (
+        f"sleep_forever(): uses no CPU, so expected the {backstop} s wall-clock backstop "
+        f"(up to {SLACK} s to kill), took {took:.2f} s"
+    )
+    assert "wall-clock" in info.value.message, (
+        f"sleep_forever(): expected the message to name the wall clock, got {info.value.message!r}"
     )
     assert_gone(proc.pid, proc)
 
 
+def pause_worker(impl: Impl, seconds: float) -> threading.Thread:
+    """SIGSTOP every process of the worker now and SIGCONT them ``seconds`` later."""
+    pids = descendants(impl._state.worker.proc.pid)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+
+    def resume() -> None:
+        time.sleep(seconds)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+    thread = threading.Thread(target=resume, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_paused_worker_loses_no_call(fragile):
+    """A SIGSTOPped (or descheduled) worker uses no CPU time: its call still returns."""
+    fragile.ensure_imported()
+    pause = 2.5 * CALL_TIMEOUT
+    thread = pause_worker(fragile, pause)
+    start = time.monotonic()
+    got = fragile.busy(0.2 * CALL_TIMEOUT)
+    took = time.monotonic() - start
+    thread.join()
+    assert got == 0.2 * CALL_TIMEOUT, f"busy(): expected its argument back, got {got!r}"
+    assert took >= pause, f"expected the call to wait out the {pause} s pause, took {took:.2f} s"
+
+
 def test_after_a_timeout_the_same_check_is_not_restarted_but_the_next_check_is(fragile):
     with pytest.raises(StudentTimeout):
-        fragile.spin()
+        fragile.stubborn()  # swallows the worker's own timeout: the worker is killed
     with pytest.raises(WorkerCrashed) as info:
         fragile.echo(1)
     assert "not restarted" in info.value.message, (
@@ -644,6 +734,23 @@ def test_after_a_timeout_the_same_check_is_not_restarted_but_the_next_check_is(f
     assert fragile.echo(1) == 1, (
         "after new_check(): expected a fresh worker that answers echo(1) with 1"
     )
+
+
+def test_a_function_that_timed_out_is_not_called_again(fragile):
+    with pytest.raises(StudentTimeout) as first:
+        fragile.spin()
+    fragile._state.new_check()
+    start = time.monotonic()
+    with pytest.raises(StudentTimeout) as again:
+        fragile.raw_call("spin")
+    took = time.monotonic() - start
+    assert took < CALL_TIMEOUT, f"spin() again: expected an immediate failure, took {took:.2f} s"
+    assert "not called again" in again.value.message and first.value.message in (
+        again.value.message
+    ), (
+        f"spin() again: expected the first reason {first.value.message!r}, got {again.value.message!r}"
+    )
+    assert fragile.echo(2) == 2, "another function of the same module: expected it still works"
 
 
 def test_os_exit_is_a_worker_crash_not_a_hang(fragile):

@@ -35,6 +35,7 @@ from autograder.experiments import (
     episodes_to_90,
     mean_episodes,
 )
+from autograder.experiments import cache as run_cache
 from autograder.grading.plugin import KEY
 from autograder.grading.reference import ReferenceMissing, reference
 from autograder.grading.results import MANUAL, ON_SUBMISSION
@@ -43,7 +44,7 @@ from autograder.seam.values import Array
 
 EXERCISE = "questions"
 MIN_SEEDS, MAX_SEEDS = 3, 5
-TRAIN_TIMEOUT = 300.0  # one train_bandit call (4000 episodes take about 5 s)
+TRAIN_TIMEOUT = 60.0  # CPU seconds of one train_bandit call (4000 episodes take about 5 s)
 LETTERS = ("A", "B", "C", "D")
 
 HINTS = {
@@ -214,18 +215,28 @@ def manual(impl, name: str) -> None:
 
 
 # -- numbers --------------------------------------------------------------------------------------
-def rerun(impl, var: str, seeds: list[int]) -> list[int | None]:
-    """Episodes to 90 % of the student's train_bandit for ``var``'s setting, per seed."""
+def rerun(impl, var: str, seeds: list[int], cached: bool = False) -> list[int | None]:
+    """Episodes to 90 % of the student's train_bandit for ``var``'s setting, per seed.
+
+    ``cached``: reuse runs of the same code and settings (``pytest course/`` only; see
+    ``autograder/experiments/cache.py``); authoritative grading always re-runs.
+    """
     setting, _ = QUESTION_RUNS[var]
     ex04 = impl.module("ex04_reinforce").using(timeout=TRAIN_TIMEOUT)
     out = []
     for seed in seeds:
         kwargs = setting.kwargs(seed)
-        try:
-            curve = check_curve(ex04.train_bandit(**kwargs), kwargs)
-        except ExperimentError as exc:
-            raise AssertionError(str(exc)) from None
-        out.append(episodes_to_90(curve))
+        name = run_cache.key(impl.submission, kwargs) if cached else ""
+        found, episodes = run_cache.load(name) if cached else (False, None)
+        if not found:
+            try:
+                curve = check_curve(ex04.train_bandit(**kwargs), kwargs)
+            except ExperimentError as exc:
+                raise AssertionError(str(exc)) from None
+            episodes = episodes_to_90(curve)
+            if cached:
+                run_cache.store(name, episodes)
+        out.append(episodes)
     return out
 
 
@@ -262,7 +273,7 @@ def judge(
     return None
 
 
-def numeric(impl, seeds_var: str, names: list[str]) -> None:
+def numeric(impl, request: pytest.FixtureRequest, seeds_var: str, names: list[str]) -> None:
     raw_seeds = read(impl, seeds_var)
     raw = {n: read(impl, n) for n in names}
     if raw_seeds is None and all(v is None for v in raw.values()):
@@ -270,16 +281,17 @@ def numeric(impl, seeds_var: str, names: list[str]) -> None:
     seeds = expect_seeds(raw_seeds, seeds_var)
     claimed = {n: expect_episodes(raw[n], n) for n in names}
     problems = []
+    cached = request.config.stash[KEY].mode == "student"
     for n in names:
-        problem = judge(n, claimed[n], rerun(impl, n, seeds), seeds_var, seeds)
+        problem = judge(n, claimed[n], rerun(impl, n, seeds, cached), seeds_var, seeds)
         if problem:
             problems.append(problem)
     ensure(not problems, "\n".join(problems))
 
 
 # -- Q1 -------------------------------------------------------------------------------------------
-def test_q1_episodes_to_90_with_target_2_and_target_0(impl):
-    numeric(impl, "Q1_seeds", ["Q1_episodes_target2", "Q1_episodes_target0"])
+def test_q1_episodes_to_90_with_target_2_and_target_0(impl, request):
+    numeric(impl, request, "Q1_seeds", ["Q1_episodes_target2", "Q1_episodes_target0"])
 
 
 def test_q1_does_target_0_learn_as_fast_as_target_2(impl, request):
@@ -291,8 +303,8 @@ def test_q1_does_target_0_learn_as_fast_as_target_2(impl, request):
 
 
 # -- Q2 -------------------------------------------------------------------------------------------
-def test_q2_episodes_to_90_at_learning_rate_1e_4(impl):
-    numeric(impl, "Q2_seeds", ["Q2_episodes_lr_1e4"])
+def test_q2_episodes_to_90_at_learning_rate_1e_4(impl, request):
+    numeric(impl, request, "Q2_seeds", ["Q2_episodes_lr_1e4"])
 
 
 # -- Q3 -------------------------------------------------------------------------------------------

@@ -106,6 +106,8 @@ class GraderPlugin:
         self.only = exercises
         self.collected: list[str] = []
         self.states: dict[str, WorkerState] = {}
+        # (module, function) -> its first timeout or crash, shared by every exercise's worker
+        self.broken: dict[tuple[str, str], StudentProblem] = {}
         self.outcomes: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.result: RunResult | None = None
         self.started = time.monotonic()
@@ -208,7 +210,7 @@ class GraderPlugin:
     # -- the seam --------------------------------------------------------------------
     def state_for(self, exercise: str) -> WorkerState:
         if exercise not in self.states:
-            self.states[exercise] = WorkerState()
+            self.states[exercise] = WorkerState(broken=self.broken)
         return self.states[exercise]
 
     def impl_for(self, exercise: str) -> Impl:

@@ -66,7 +66,7 @@ class NotImplementedByStudent(StudentProblem):
 
 
 class StudentTimeout(StudentProblem):
-    """A call did not return within its wall-clock budget."""
+    """A call used up its CPU budget, or its wall-clock backstop (see ``seam/cputime.py``)."""
 
     verdict = Verdict.TIMEOUT
 

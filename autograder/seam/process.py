@@ -12,25 +12,28 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.seam.cputime import WALL_SLACK, BudgetSpent, CallClock, ProcessTree
 from autograder.seam.errors import BadReply, StudentTimeout, WorkerCrashed
 from autograder.seam.launcher import Launcher
 from autograder.seam.worker import protocol
 
-DEFAULT_TIMEOUT = 10.0  # seconds per call
-START_TIMEOUT = 60.0  # seconds to start python, import torch and the student's module
+DEFAULT_TIMEOUT = 5.0  # CPU seconds per call: 2x the slowest legitimate call (a first torch
+# optimizer, about 2.5 s); the wall-clock backstop is cputime.backstop
+START_TIMEOUT = 60.0  # CPU seconds to start python, import torch and the student's module
+CPU_GRACE = 1.2  # the grader kills a worker whose call ran this much past its CPU budget
 LOG_TAIL = 1500  # characters of the worker's stdout/stderr shown after a crash
 
 
 @dataclass
 class Limits:
-    """Per-call and start-up budgets."""
+    """Per-call and start-up budgets, in CPU seconds of the worker (see :mod:`.cputime`)."""
 
     call_timeout: float = DEFAULT_TIMEOUT
     start_timeout: float = START_TIMEOUT
+    wall_slack: float = WALL_SLACK  # wall seconds a call may wait beyond its CPU budget
 
 
 class WorkerProcess:
@@ -60,30 +63,47 @@ class WorkerProcess:
         os.close(req_r)
         os.close(rep_w)
         os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
+        self.tree = ProcessTree(self.proc.pid)  # the worker's processes, for their CPU time
         self.next_id = 1
         self.alive = True
 
     def request(self, req: dict, timeout: float) -> dict:
-        """Send one request and wait for its reply, killing the worker on overrun."""
+        """Send one request and wait for its reply, killing the worker on overrun.
+
+        Args:
+            req: the request frame (an ``id`` is added).
+            timeout: the call's budget in CPU seconds of the worker's processes; a call
+                that uses no CPU (paused, descheduled, blocked) is stopped after
+                ``cputime.backstop(timeout)`` wall seconds.
+
+        Returns:
+            The worker's reply frame.
+        """
         if not self.alive:
             raise WorkerCrashed("the worker is not running")
-        req = dict(req, id=self.next_id)
+        # The worker stops the call itself after `timeout` CPU seconds (and stays usable); the
+        # clock here, a little later, kills a worker whose code swallowed that.
+        req = dict(req, id=self.next_id, cpu=timeout)
         self.next_id += 1
-        deadline = time.monotonic() + timeout
+        clock = CallClock(timeout * CPU_GRACE + 0.5, self.tree, self.limits.wall_slack)
         try:
-            self._write_frame(req, deadline)
-        except TimeoutError:
+            self._write_frame(req, clock)
+        except BudgetSpent as exc:
             self.kill()
-            raise StudentTimeout(f"did not take the call within {timeout:g} s (stopped)") from None
+            raise StudentTimeout(
+                f"did not take the call within {_overrun(exc, timeout)} (stopped)"
+            ) from None
         except OSError:
             self.kill()
             raise WorkerCrashed(self._death_message("before it could take the call")) from None
         while True:
             try:
-                reply = self._read_frame(deadline)
-            except TimeoutError:
+                reply = self._read_frame(clock)
+            except BudgetSpent as exc:
                 self.kill()
-                raise StudentTimeout(f"did not return within {timeout:g} s (stopped)") from None
+                raise StudentTimeout(
+                    f"did not return within {_overrun(exc, timeout)} (stopped)"
+                ) from None
             except EOFError:
                 self.kill()
                 raise WorkerCrashed(self._death_message("during the call")) from None
@@ -91,37 +111,34 @@ class WorkerProcess:
                 self.kill()
                 raise BadReply(f"the worker sent a bad frame: {exc}") from None
             if type(reply) is dict and reply.get("id") == req["id"]:
+                self.tree.settle()
+                if reply.get("timeout") is True:
+                    raise StudentTimeout(f"did not return within {timeout:g} s of CPU time")
                 return reply
             # a stale or forged frame: ignore it and keep waiting for the real answer
 
-    def _write_frame(self, obj: object, deadline: float) -> None:
-        """Write one frame without ever blocking past ``deadline`` (the worker may stop reading)."""
+    def _write_frame(self, obj: object, clock: CallClock) -> None:
+        """Write one frame without ever blocking past the call's budget (the worker may stop reading)."""
         view = memoryview(protocol.encode_frame(obj))
         while view:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            _, ready, _ = select.select([], [self.req_w], [], remaining)
+            _, ready, _ = select.select([], [self.req_w], [], clock.wait())
             if not ready:
-                raise TimeoutError
+                continue  # clock.wait() raises once the budget is spent
             try:
                 view = view[os.write(self.req_w, view) :]
             except BlockingIOError:
                 continue
 
-    def _read_frame(self, deadline: float) -> object:
-        length = protocol.frame_length(self._read_exact(protocol.HEADER.size, deadline))
-        return protocol.parse_payload(self._read_exact(length, deadline))
+    def _read_frame(self, clock: CallClock) -> object:
+        length = protocol.frame_length(self._read_exact(protocol.HEADER.size, clock))
+        return protocol.parse_payload(self._read_exact(length, clock))
 
-    def _read_exact(self, n: int, deadline: float) -> bytes:
+    def _read_exact(self, n: int, clock: CallClock) -> bytes:
         chunks = []
         while n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([self.rep_r], [], [], remaining)
+            ready, _, _ = select.select([self.rep_r], [], [], clock.wait())
             if not ready:
-                raise TimeoutError
+                continue  # clock.wait() raises once the budget is spent
             chunk = os.read(self.rep_r, min(n, 1 << 20))
             if not chunk:
                 raise EOFError
@@ -185,3 +202,15 @@ class WorkerProcess:
         except OSError:
             pass
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _overrun(exc: BudgetSpent, timeout: float) -> str:
+    """How a spent budget reads in a verdict: CPU time, or the wall-clock limit."""
+    if exc.kind == "cpu":
+        return f"{timeout:g} s of CPU time"
+    if exc.used is not None:  # the backstop: waiting, blocked, paused or starved of CPU
+        return (
+            f"{exc.seconds:g} s of wall-clock time "
+            f"(using {exc.used:.1f} s of CPU time of {timeout:g})"
+        )
+    return f"{exc.seconds:g} s"

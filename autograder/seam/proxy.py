@@ -21,6 +21,7 @@ from autograder.seam.errors import (
     NotImplementedByStudent,
     StudentError,
     StudentProblem,
+    StudentTimeout,
     WorkerCrashed,
 )
 from autograder.seam.launcher import Launcher, PlainLauncher
@@ -141,6 +142,10 @@ class Impl:
         return self._request(req, where, generation)
 
     def _request(self, req: dict, where: str, generation: int | None = None):
+        key = _function_of(req, self.module_name)
+        first = self._state.broken.get(key) if key else None
+        if first is not None:  # it hung or crashed before: fail at once, with the first reason
+            raise type(first)(f"{where}: not called again after: {first.message}", first.frames)
         worker = self._worker_for_module()
         if generation is not None and generation != self._state.generation:
             raise WorkerCrashed(f"{where}: the object was lost when the worker was restarted")
@@ -150,6 +155,8 @@ class Impl:
         except StudentProblem as exc:
             self._state.deaths += 1
             exc.message = f"{where}: {exc.message}"
+            if key and isinstance(exc, (StudentTimeout, WorkerCrashed)):
+                self._state.broken[key] = exc
             raise
         if reply.get("ok") is True:
             return values.decode(reply.get("out"), Link(self), self._state.generation)
@@ -193,12 +200,15 @@ class Impl:
 class WorkerState:
     """The worker shared by the proxies of one submission (and its bookkeeping)."""
 
-    def __init__(self) -> None:
+    def __init__(self, broken: dict[tuple[str, str], StudentProblem] | None = None) -> None:
+        """``broken`` may be shared by the states of one grading (a breaker per function)."""
         self.worker: WorkerProcess | None = None
         self.generation = 0
         self.imported: set[str] = set()
         self.import_errors: dict[str, StudentProblem] = {}
         self.deaths = 0  # worker deaths since the current check started
+        # (module, function) -> the timeout or crash it caused: it is not called again
+        self.broken: dict[tuple[str, str], StudentProblem] = {} if broken is None else broken
         self.breaker = True  # stop restarting after a death within one check
 
     def start(self, submission: Path, launcher: Launcher, limits: Limits) -> None:
@@ -233,6 +243,16 @@ class Remote:
         """Read a module-level attribute (a constant)."""
         req = {"op": "getattr", "module": self.impl.module_name, "name": self.name}
         return self.impl._request(req, where=self.name)
+
+
+def _function_of(req: dict, module: str) -> tuple[str, str] | None:
+    """The student function a request runs (its breaker's key), or None (a generic probe)."""
+    target = req.get("target")
+    if type(target) is dict:
+        return str(target.get("module", module)), str(target.get("name"))
+    if req.get("op") == "call":
+        return str(req.get("module", module)), str(req.get("name"))
+    return None
 
 
 def _student_error(reply: dict, where: str) -> StudentError | NotImplementedByStudent:

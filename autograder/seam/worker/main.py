@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 import traceback
 
@@ -25,10 +26,44 @@ import protocol  # noqa: E402
 MAX_MSG = 2000
 
 
+class CallTimeout(BaseException):
+    """Raised in the student's code when a call used up its CPU budget (the ``cpu`` field)."""
+
+
+class CpuTimer:
+    """A per-call CPU budget enforced here (ITIMER_PROF), so a hang costs no worker restart.
+
+    Code that swallows :class:`CallTimeout` and goes on is still killed by the grader, which
+    counts the worker's CPU time too (with a little more slack).
+    """
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.usable = hasattr(signal, "setitimer")
+        if self.usable:
+            signal.signal(signal.SIGPROF, self.fire)
+
+    def fire(self, signum, frame) -> None:
+        if self.armed:
+            self.armed = False
+            raise CallTimeout
+
+    def arm(self, seconds: object) -> None:
+        if self.usable and type(seconds) in (int, float) and seconds > 0:
+            self.armed = True
+            signal.setitimer(signal.ITIMER_PROF, float(seconds))
+
+    def disarm(self) -> None:
+        self.armed = False
+        if self.usable:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+
+
 class Worker:
     def __init__(self, submission: str) -> None:
         self.submission = os.path.realpath(submission)
         self.handles = codec.Handles()
+        self.timer = CpuTimer()
 
     # -- requests ---------------------------------------------------------------
     def handle(self, req: dict) -> object:
@@ -130,7 +165,14 @@ class Worker:
             if not isinstance(req, dict):
                 continue
             try:
-                reply = self.reply_ok(req, self.handle(req))
+                self.timer.arm(req.get("cpu"))
+                try:
+                    out = self.handle(req)
+                finally:
+                    self.timer.disarm()
+                reply = self.reply_ok(req, out)
+            except CallTimeout:
+                reply = {"id": req.get("id"), "ok": False, "timeout": True}
             except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are answers too
                 reply = self.reply_error(req, exc)
             try:

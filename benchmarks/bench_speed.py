@@ -1,0 +1,174 @@
+"""Every figure of issue 14 ("fast and load-proof grading"), in one run.
+
+Usage: python benchmarks/bench_speed.py [--repo PATH] [--only NAME ...] [--pause S]
+
+``--repo`` measures another checkout of the course (e.g. the commit before the change, for
+"before" figures) with this script. Figures (wall seconds; the line each must meet in brackets):
+
+- ``one exercise``: ``pytest course/ex06_ppo.py`` on a complete solution [3 s]
+- ``stubs``: ``pytest course/`` on the untouched stubs [3 s]
+- ``student loop``: ``pytest course/`` on a complete solution, questions included [15 s]
+- ``authoritative``: ``python -m autograder grade`` of the reference, sandbox if available [15 s]
+- ``all hang``: ``grade`` of the stubs with every ``raise NotImplementedError()`` an endless
+  loop [60 s]
+- ``paused``: ``pytest course/ex04_reinforce.py`` on a complete solution while its workers are
+  SIGSTOPped for ``--pause`` seconds (12 by default): the score must stay full
+
+Prints the machine's core count and load: timings on a loaded machine are not comparable.
+No figure is asserted; the test suite holds no timed assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOTAL = re.compile(r"^TOTAL\s+([\d.]+)/([\d.]+)", re.MULTILINE)
+TARGETS = {
+    "one exercise": 3,
+    "stubs": 3,
+    "student loop": 15,
+    "authoritative": 15,
+    "all hang": 60,
+    "paused": None,
+}
+
+
+def complete_course(repo: Path, dest: Path) -> Path:
+    """A copy of ``course/`` in which every exercise is the reference implementation."""
+    shutil.copytree(repo / "course", dest, ignore=shutil.ignore_patterns("__pycache__"))
+    for src in [
+        *(repo / "solutions").glob("ex[0-9][0-9]_*.py"),
+        repo / "solutions" / "questions.py",
+    ]:
+        shutil.copy(src, dest / src.name)
+    return dest
+
+
+def all_hang(repo: Path, dest: Path) -> Path:
+    """The stubs with every ``raise NotImplementedError()`` replaced by an endless loop."""
+    shutil.copytree(repo / "course", dest, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in dest.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            re.sub(
+                r"^( *)raise NotImplementedError\(\)$",
+                r"\1while True:\n\1    pass",
+                text,
+                flags=re.MULTILINE,
+            ),
+            encoding="utf-8",
+        )
+    return dest
+
+
+def descendants(root: int) -> list[int]:
+    """Processes below ``root`` (one scan of /proc)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                data = Path(f"/proc/{name}/stat").read_bytes()
+            except OSError:
+                continue
+            ppid = int(data[data.rfind(b")") + 2 :].split()[1])
+            children.setdefault(ppid, []).append(int(name))
+    found, todo = [], list(children.get(root, ()))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def pause_later(root: int, after: float, seconds: float) -> threading.Thread:
+    """SIGSTOP every process below ``root`` ``after`` seconds from now, SIGCONT ``seconds`` later."""
+
+    def run() -> None:
+        time.sleep(after)
+        pids = [p for p in descendants(root) if "main.py" in _cmdline(p)]
+        pids = [q for p in pids for q in [p, *descendants(p)]]
+        for pid in pids:
+            _signal(pid, signal.SIGSTOP)
+        time.sleep(seconds)
+        for pid in pids:
+            _signal(pid, signal.SIGCONT)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def run(label: str, cmd: list[str], cwd: Path, pause: float | None = None) -> None:
+    """Run ``cmd``, print its wall time, its score and the line it must meet."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if pause:
+        pause_later(proc.pid, 3.0, pause)
+    out = proc.communicate()[0].decode("utf-8", "replace")
+    took = time.perf_counter() - start
+    total = TOTAL.findall(out)
+    score = f"{total[-1][0]}/{total[-1][1]}" if total else "no TOTAL line"
+    target = TARGETS.get(label)
+    line = f"[target {target} s: {'ok' if took <= target else 'MISSED'}]" if target else ""
+    print(f"{label:<14} {took:7.1f} s   score {score:<14} exit {proc.returncode}  {line}")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repo", type=Path, default=ROOT, help="the checkout to measure")
+    parser.add_argument("--only", nargs="*", choices=list(TARGETS), default=list(TARGETS))
+    parser.add_argument("--pause", type=float, default=12.0, help="seconds of SIGSTOP")
+    ns = parser.parse_args()
+    repo = ns.repo.resolve()
+    python = str(repo / ".venv" / "bin" / "python")
+    if not os.path.exists(python):
+        python = sys.executable
+    print(f"repo {repo}   cores {os.cpu_count()}   load {os.getloadavg()[0]:.1f}")
+    pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    grade = [python, "-m", "autograder", "grade"]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        done = complete_course(repo, tmp / "course")
+        stubs = tmp / "stubs"
+        shutil.copytree(repo / "course", stubs, ignore=shutil.ignore_patterns("__pycache__"))
+        cases = {
+            "one exercise": (pytest + [str(done / "ex06_ppo.py")], None),
+            "stubs": (pytest + [str(stubs)], None),
+            "student loop": (pytest + [str(done)], None),
+            "authoritative": (grade + [str(repo / "solutions")], None),
+            "all hang": (grade + [str(all_hang(repo, tmp / "hang"))], None),
+            "paused": (pytest + [str(done / "ex04_reinforce.py")], ns.pause),
+        }
+        for label in ns.only:
+            cmd, pause = cases[label]
+            run(label, cmd, repo, pause)
+
+
+if __name__ == "__main__":
+    main()
