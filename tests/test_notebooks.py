@@ -97,8 +97,8 @@ def test_hidden_checks_sit_in_hidden_blocks_under_opaque_grade_ids():
                 continue
             info = next(i for i in gen.checks_of(m.group(1), rubric) if i.id == m.group(2))
             hidden_block = "### BEGIN HIDDEN TESTS" in c.source
-            assert hidden_block == info.release_hidden, f"{info.exercise}::{info.id}"
-            if info.release_hidden:
+            assert hidden_block == info.hidden, f"{info.exercise}::{info.id}"
+            if info.hidden:
                 assert (
                     info.id not in nbg(c)["grade_id"]
                     and info.id not in c.source.split("### BEGIN")[0]
