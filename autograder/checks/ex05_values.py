@@ -1,7 +1,7 @@
 """Checks for exercise 05: state values and the Bellman equation.
 
 The environment passed to the student's functions is the worker's public
-``grid_model`` probe (the grid world's dynamics exactly as SPEC.md defines them),
+``grid_model`` probe (the grid world's dynamics as ``docs/exercise-api.md`` states them, ex01),
 so an ex01 bug never costs ex05 points; expected values come from
 :class:`GridModel`, the same model written out here in the grader.
 """
@@ -26,7 +26,7 @@ STEP, GOAL_REWARD = -0.01, 1.0
 
 # -- the model, computed in the grader -------------------------------------------------------
 class GridModel:
-    """The grid world's model as SPEC.md defines it (``.size`` and ``.transition``)."""
+    """The grid world's model as ``docs/exercise-api.md`` states it (``.size`` and ``.transition``)."""
 
     def __init__(self, size: int) -> None:
         self.size = size

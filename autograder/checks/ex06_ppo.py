@@ -64,7 +64,7 @@ def stats_by_hand(logp_new, logp_old, eps: float, mask=None) -> dict[str, float]
 
 
 def gae_by_hand(rewards, values, dones, gamma: float, lam: float, last_value: float) -> np.ndarray:
-    """The plain backward loop of SPEC.md, in float64."""
+    """``A_t = delta_t + gamma lam (1 - done_t) A_{t+1}`` (ex06's docstring), in float64."""
     r, v, d = (np.asarray(x, dtype=np.float64) for x in (rewards, values, dones))
     adv, next_value, next_adv = np.zeros(len(r)), float(last_value), 0.0
     for t in reversed(range(len(r))):
