@@ -139,6 +139,25 @@ def test_lesson_text_has_latex_equations():
     assert text.count("$$") >= 8
 
 
+def test_every_equation_is_written_once_in_a_solution_docstring_and_rendered():
+    from autograder.build import nbtext
+
+    assert not hasattr(nbtext, "LATEX"), "equations live in the docstrings, not in the builder"
+    markdown = "\n".join(
+        c.source for name in NAMES for c in load(name).cells if c.cell_type == "markdown"
+    )
+    blocks = 0
+    for path in sorted((Path(__file__).resolve().parents[1] / "solutions").glob("ex*.py")):
+        doc = path.read_text().split('"""', 2)[1]
+        for part in doc.split(".. math::")[1:]:
+            latex = textwrap.dedent(part.split("\n\n", 2)[1]).strip()
+            assert f"$$\n{latex}\n$$" in markdown, f"{path.name}: {latex[:60]}"
+            blocks += 1
+    assert blocks >= 15
+    rendered = nbtext.rst_to_markdown("Text:\n\n.. math::\n\n    a = b\n\nMore.")
+    assert "$$\na = b\n$$" in rendered and ".. math" not in rendered
+
+
 # -- code extraction ----------------------------------------------------------------------------
 def test_cell_statements_keeps_definitions_and_drops_display_and_grader_code():
     code, futures, note = cell_statements(
