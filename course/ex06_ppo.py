@@ -27,7 +27,8 @@ there is nothing more to gain, and the gradient there is zero. Moves in the
 rollout and are constants. With a ``mask`` (1 = real token) the mean runs over
 the real entries only. Two diagnostics tell whether updates stay in the trust
 region: the fraction of ratios outside ``[1 - eps, 1 + eps]`` and the estimate
-``approx_kl = mean((ratio - 1) - log ratio)`` (Schulman's k3, always >= 0).
+``approx_kl = mean((ratio - 1) - log ratio)``: Schulman's k3 estimate of
+``KL(pi_old || pi_new)`` from the old policy's samples, always >= 0.
 
 The advantages come from **GAE**: one-step TD errors, discounted by
 ``gamma * lam`` and cut at episode ends:
@@ -40,7 +41,8 @@ The advantages come from **GAE**: one-step TD errors, discounted by
     \end{aligned}
 
 computed backwards in O(T); the value targets are ``A + V``. ``lam = 0`` gives
-the one-step TD error, ``lam = 1`` the Monte-Carlo ``G_t - V_t``.
+the one-step TD error, ``lam = 1`` the Monte-Carlo ``G_t - V_t`` (``G`` bootstrapped from ``last_value``
+where the rollout stops before a ``done``).
 
 Example, eps = 0.2: (ratio 1.5, A = +1) -> -1.2 (clipped); (0.5, +1) -> -0.5;
 (1.5, -1) -> +1.5; (0.5, -1) -> +0.8 (clipped); ratio 1 -> -A.

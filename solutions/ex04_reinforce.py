@@ -3,8 +3,9 @@ r"""Exercise 04 - REINFORCE, the simplest policy gradient.
 The idea
 --------
 Sample actions from the policy, see what they earned, then make the actions that
-led to high returns more likely. The policy-gradient theorem turns that into a
-loss whose gradient is the (estimated) direction of improvement:
+led to high returns more likely. The policy-gradient theorem (Williams, 1992) turns that
+into a loss whose *negative* gradient is an unbiased estimate of the gradient of
+the expected return:
 
 .. math::
 
