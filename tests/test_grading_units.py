@@ -208,6 +208,8 @@ def test_titles_keep_their_punctuation_on_every_screen():
         "costs -0.01 each"
     )
     assert check_title("test_a_b") == "a b" and check_title("test_x", "x = 0.5") == "x = 0.5"
+    assert check_title("test_a_bad_gamma_raises_value_error") == "a bad gamma raises ValueError"
+    assert check_title("test_the_loss_is_a_0_d_tensor") == "the loss is a 0-d tensor"
     c = CheckResult("ex02_returns", "test_g_0_5", 1, passed=True, verdict=Verdict.PASSED)
     c.title_text = "gamma 0.5 gives [1.5, 1]"
     run = run_of(c)

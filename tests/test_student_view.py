@@ -109,6 +109,10 @@ def test_pytest_on_the_stubs_shows_no_python_traceback(stub_run):
     assert "NotImplementedError" not in text, (
         f"expected 'not implemented', not the exception, got:\n{show(stub_run)}"
     )
+    summary = stub_run.stdout.strip().splitlines()[-1]
+    assert re.search(r"\d+ todo", summary) and " failed" not in summary, (
+        f"expected pytest's summary to count stubs as 'todo', not 'failed', got: {summary}"
+    )
 
 
 def test_pytest_on_the_stubs_prints_total_0_of_n(stub_run):

@@ -25,7 +25,19 @@ def check_title(check_id: str, title: str | None = None) -> str:
     """
     if title:
         return title
-    return check_id.removeprefix("test_").replace("_", " ")
+    text = f" {check_id.removeprefix('test_').replace('_', ' ')} "
+    for words, name in SPELLED:
+        text = text.replace(f" {words} ", f" {name} ")
+    return text.strip()
+
+
+# Words an identifier must spell in lower case, as a sentence writes them.
+SPELLED = (
+    ("value error", "ValueError"),
+    ("runtime error", "RuntimeError"),
+    ("type error", "TypeError"),
+    ("0 d", "0-d"),
+)
 
 
 @dataclass
