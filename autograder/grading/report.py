@@ -68,7 +68,7 @@ def render_table(run: RunResult, details: bool = True) -> str:
     for ex in run.exercises:
         counted = [c for c in ex.checks if c.counted]
         passed = f"{sum(c.passed for c in counted)}/{len(counted)}"
-        todo = str(sum(ex.count(v) for v in TODO))
+        todo = str(sum(c.verdict in TODO for c in counted))
         later = str(len(ex.checks) - len(counted))
         pts = _pts(ex.score) + "/" + _pts(ex.max_points)
         lines.append(f"{ex.name:<{width}}  {passed:>7}  {todo:>5}  {later:>5}  {pts:>9}")
