@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.results import CheckResult
 from autograder.grading.rubric import Rubric
 
 pytestmark = pytest.mark.slow  # grades real submissions end to end
@@ -83,10 +82,10 @@ def rubric() -> Rubric:
 
 
 def titles(exercise: str) -> set[str]:
-    return {
-        CheckResult(exercise, check, pts).title
-        for check, pts in rubric().exercises[exercise].points.items()
-    }
+    """The titles of the rubric's checks of ``exercise`` (``@pytest.mark.title`` included)."""
+    from autograder.build.nbchecks import checks_of
+
+    return {c.title for c in checks_of(exercise, rubric())}
 
 
 def copy_course(dest: Path) -> Path:
