@@ -29,6 +29,8 @@ class Verdict(StrEnum):
     ON_SUBMISSION = "graded on submission"  # the answer key is only in the authoritative grader
 
 
+TODO = (Verdict.NOT_IMPLEMENTED, Verdict.NOT_ANSWERED)
+"""Verdicts of work not started yet: shown as ``TODO``, never as a failure."""
 PENDING = (Verdict.MANUAL, Verdict.ON_SUBMISSION)
 """Verdicts without an automatic score (not counted in the total)."""
 PROBLEMS = (

@@ -1,4 +1,6 @@
-"""Exercise 01 - a grid world, the smallest environment with an RL loop.
+# Generated from solutions/ex01_gridworld.py by `python -m autograder build-course`.
+# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
+r"""Exercise 01 - a grid world, the smallest environment with an RL loop.
 
 The idea
 --------
@@ -7,9 +9,15 @@ An environment turns an action into a consequence. Here the agent stands on a
 and wants to reach the bottom-right corner ``(size-1, size-1)``. Each move is a
 *transition* ``(s, a) -> (s', r, done)``:
 
-    s' = clamp(s + move(a), 0, size-1)          # walls keep you inside the grid
-    r  = 1.0  if s' == goal else -0.01          # a small cost per step
-    done = (s' == goal)
+.. math::
+
+    \begin{aligned}
+    s' &= \operatorname{clamp}\big(s + \operatorname{move}(a),\ 0,\ \mathrm{size}-1\big)
+       && \text{walls keep you inside the grid}\\
+    r &= \begin{cases} 1.0 & \text{if } s' = \mathrm{goal}\\ -0.01 & \text{otherwise} \end{cases}
+       && \text{a small cost per step}\\
+    \mathrm{done} &= [\, s' = \mathrm{goal} \,]
+    \end{aligned}
 
 The per-step cost is what makes "short" better than "long": the shortest episode
 on a 4x4 grid takes 6 steps and earns ``5 * (-0.01) + 1.0 = 0.95``. In the LLM
@@ -38,8 +46,6 @@ environment untouched, and a property test: random action sequences on random
 grid sizes agree with the reference step by step.
 """
 
-# Generated from solutions/ex01_gridworld.py by `python -m autograder build-course`.
-# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
 from __future__ import annotations
 
 import numbers

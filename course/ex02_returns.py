@@ -1,11 +1,15 @@
-"""Exercise 02 - discounted returns and normalisation.
+# Generated from solutions/ex02_returns.py by `python -m autograder build-course`.
+# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
+r"""Exercise 02 - discounted returns and normalisation.
 
 The idea
 --------
 A reward tells how good one step was; the *return* tells how good everything
 from that step on turned out. With a discount ``gamma`` in [0, 1]:
 
-    G_t = r_t + gamma * G_{t+1},        G_{T-1} = r_{T-1}
+.. math::
+
+    G_t = r_t + \gamma\, G_{t+1}, \qquad G_{T-1} = r_{T-1}
 
 so ``G_t = sum_k gamma^k r_{t+k}``. One backward pass computes all of them in
 O(T). The lesson's ``returns.insert(0, G)`` gives the right numbers but shifts
@@ -18,7 +22,9 @@ returns over long LLM responses are that long.
 Before a REINFORCE update the returns are standardised so the step size does
 not depend on the reward scale:
 
-    normalize(x) = (x - mean(x)) / (std(x) + eps)
+.. math::
+
+    \operatorname{normalize}(x) = \frac{x - \operatorname{mean}(x)}{\operatorname{std}(x) + \epsilon}
 
 with the **population** standard deviation (divide by N, ``correction=0``).
 ``torch.std`` defaults to the unbiased estimate (divide by N-1), which is NaN
@@ -38,8 +44,6 @@ population std 1); the reference on random inputs; and a timing check at
 T = 300,000: at most 100 times the reference's time, which an O(T^2) loop fails.
 """
 
-# Generated from solutions/ex02_returns.py by `python -m autograder build-course`.
-# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,6 @@
-"""Exercise 03 - a policy that outputs logits.
+# Generated from solutions/ex03_policy.py by `python -m autograder build-course`.
+# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
+r"""Exercise 03 - a policy that outputs logits.
 
 The idea
 --------
@@ -7,8 +9,10 @@ for each state. For an LLM it is the softmax over the vocabulary given the
 context. A small network maps a state to one real number per action, the
 *logits* ``z``; the policy is
 
-    pi(a | s) = softmax(z)_a = exp(z_a) / sum_b exp(z_b)
-    log pi(a | s) = z_a - logsumexp(z)
+.. math::
+
+    \pi(a \mid s) = \operatorname{softmax}(z)_a = \frac{e^{z_a}}{\sum_b e^{z_b}}, \qquad
+    \log \pi(a \mid s) = z_a - \operatorname{logsumexp}(z)
 
 The network must return the logits, not the probabilities. ``log_softmax``
 computes ``log pi`` exactly even when a probability is far below float32's
@@ -36,8 +40,6 @@ and a statistical check that ``sample_action`` frequencies match ``softmax``
 within an explicit tolerance.
 """
 
-# Generated from solutions/ex03_policy.py by `python -m autograder build-course`.
-# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
 from __future__ import annotations
 
 import torch

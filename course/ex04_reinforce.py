@@ -1,12 +1,17 @@
-"""Exercise 04 - REINFORCE, the simplest policy gradient.
+# Generated from solutions/ex04_reinforce.py by `python -m autograder build-course`.
+# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
+r"""Exercise 04 - REINFORCE, the simplest policy gradient.
 
 The idea
 --------
 Sample actions from the policy, see what they earned, then make the actions that
-led to high returns more likely. The policy-gradient theorem turns that into a
-loss whose gradient is the (estimated) direction of improvement:
+led to high returns more likely. The policy-gradient theorem (Williams, 1992) turns that
+into a loss whose *negative* gradient is an unbiased estimate of the gradient of
+the expected return:
 
-    loss = - sum_t  log pi(a_t | s_t) * G_t
+.. math::
+
+    \mathcal{L} = -\sum_t \log \pi(a_t \mid s_t)\; G_t
 
 ``G_t`` is a constant weight (``.detach()``): we push on the log-probabilities,
 not on the returns. So ``d loss / d log pi(a_t|s_t) = -G_t`` exactly: an action
@@ -38,8 +43,6 @@ seeded and reproducible, curve length and range, and it reaches 90 % within a
 few hundred episodes for two seeds.
 """
 
-# Generated from solutions/ex04_reinforce.py by `python -m autograder build-course`.
-# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
 from __future__ import annotations
 
 import random

@@ -1,4 +1,6 @@
-"""Exercise 05 - state values and the Bellman equation.
+# Generated from solutions/ex05_values.py by `python -m autograder build-course`.
+# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
+r"""Exercise 05 - state values and the Bellman equation.
 
 The idea
 --------
@@ -6,7 +8,9 @@ The value of a state under a policy is the return you expect when you start
 there and keep following the policy. It satisfies a one-step consistency
 condition, the **Bellman expectation equation**:
 
-    V(s) = sum_a pi(a|s) * [ r(s, a) + gamma * V(s') * (1 - done(s, a)) ]
+.. math::
+
+    V(s) = \sum_a \pi(a \mid s)\,\big[\, r(s, a) + \gamma\, V(s')\,\big(1 - \mathrm{done}(s, a)\big) \,\big]
 
 where ``(s', r, done) = env.transition(s, a)`` is ex01's model. The ``(1 - done)``
 factor means we never bootstrap through the end of an episode: entering the goal
@@ -40,8 +44,6 @@ a bad ``gamma``, wrong shapes, or policy rows that do not sum to 1; the optimal
 policy's value equals ``V*``, and the reference on random policies and grid sizes.
 """
 
-# Generated from solutions/ex05_values.py by `python -m autograder build-course`.
-# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,6 @@
-"""Exercise 08 - a reward model trained from preferences.
+# Generated from solutions/ex08_reward_model.py by `python -m autograder build-course`.
+# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
+r"""Exercise 08 - a reward model trained from preferences.
 
 The idea
 --------
@@ -7,11 +9,16 @@ a score. A reward model ``r(x, y)`` is trained on such pairs with the
 **Bradley-Terry** model: the chance that the chosen answer beats the rejected
 one depends only on the difference of their rewards,
 
-    P(chosen > rejected) = sigmoid(r_c - r_r)
+.. math::
+
+    P(\text{chosen} \succ \text{rejected}) = \sigma(r_c - r_r)
 
 and we maximise the log-likelihood of the recorded choices:
 
-    loss = mean( -log sigmoid(r_c - r_r) ) = mean( softplus(r_r - r_c) )
+.. math::
+
+    \mathcal{L} = \operatorname{mean}\big(-\log \sigma(r_c - r_r)\big)
+    = \operatorname{mean}\big(\operatorname{softplus}(r_r - r_c)\big)
 
 Only differences matter: adding the same constant to every reward changes
 nothing. At equal rewards the loss is ``log 2`` (a coin flip). Computing
@@ -32,8 +39,6 @@ with ties counted as wrong; ``ValueError`` for mismatched shapes or empty input;
 and the reference on random batches.
 """
 
-# Generated from solutions/ex08_reward_model.py by `python -m autograder build-course`.
-# Edit this copy: it is yours. Replace each `raise NotImplementedError()`.
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,4 @@
-"""Exercise 01 - a grid world, the smallest environment with an RL loop.
+r"""Exercise 01 - a grid world, the smallest environment with an RL loop.
 
 The idea
 --------
@@ -7,9 +7,15 @@ An environment turns an action into a consequence. Here the agent stands on a
 and wants to reach the bottom-right corner ``(size-1, size-1)``. Each move is a
 *transition* ``(s, a) -> (s', r, done)``:
 
-    s' = clamp(s + move(a), 0, size-1)          # walls keep you inside the grid
-    r  = 1.0  if s' == goal else -0.01          # a small cost per step
-    done = (s' == goal)
+.. math::
+
+    \begin{aligned}
+    s' &= \operatorname{clamp}\big(s + \operatorname{move}(a),\ 0,\ \mathrm{size}-1\big)
+       && \text{walls keep you inside the grid}\\
+    r &= \begin{cases} 1.0 & \text{if } s' = \mathrm{goal}\\ -0.01 & \text{otherwise} \end{cases}
+       && \text{a small cost per step}\\
+    \mathrm{done} &= [\, s' = \mathrm{goal} \,]
+    \end{aligned}
 
 The per-step cost is what makes "short" better than "long": the shortest episode
 on a 4x4 grid takes 6 steps and earns ``5 * (-0.01) + 1.0 = 0.95``. In the LLM

@@ -1,11 +1,13 @@
-"""Exercise 02 - discounted returns and normalisation.
+r"""Exercise 02 - discounted returns and normalisation.
 
 The idea
 --------
 A reward tells how good one step was; the *return* tells how good everything
 from that step on turned out. With a discount ``gamma`` in [0, 1]:
 
-    G_t = r_t + gamma * G_{t+1},        G_{T-1} = r_{T-1}
+.. math::
+
+    G_t = r_t + \gamma\, G_{t+1}, \qquad G_{T-1} = r_{T-1}
 
 so ``G_t = sum_k gamma^k r_{t+k}``. One backward pass computes all of them in
 O(T). The lesson's ``returns.insert(0, G)`` gives the right numbers but shifts
@@ -18,7 +20,9 @@ returns over long LLM responses are that long.
 Before a REINFORCE update the returns are standardised so the step size does
 not depend on the reward scale:
 
-    normalize(x) = (x - mean(x)) / (std(x) + eps)
+.. math::
+
+    \operatorname{normalize}(x) = \frac{x - \operatorname{mean}(x)}{\operatorname{std}(x) + \epsilon}
 
 with the **population** standard deviation (divide by N, ``correction=0``).
 ``torch.std`` defaults to the unbiased estimate (divide by N-1), which is NaN

@@ -1,12 +1,15 @@
-"""Exercise 04 - REINFORCE, the simplest policy gradient.
+r"""Exercise 04 - REINFORCE, the simplest policy gradient.
 
 The idea
 --------
 Sample actions from the policy, see what they earned, then make the actions that
-led to high returns more likely. The policy-gradient theorem turns that into a
-loss whose gradient is the (estimated) direction of improvement:
+led to high returns more likely. The policy-gradient theorem (Williams, 1992) turns that
+into a loss whose *negative* gradient is an unbiased estimate of the gradient of
+the expected return:
 
-    loss = - sum_t  log pi(a_t | s_t) * G_t
+.. math::
+
+    \mathcal{L} = -\sum_t \log \pi(a_t \mid s_t)\; G_t
 
 ``G_t`` is a constant weight (``.detach()``): we push on the log-probabilities,
 not on the returns. So ``d loss / d log pi(a_t|s_t) = -G_t`` exactly: an action

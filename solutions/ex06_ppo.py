@@ -1,4 +1,4 @@
-"""Exercise 06 - PPO's clipped objective and generalised advantage estimation.
+r"""Exercise 06 - PPO's clipped objective and generalised advantage estimation.
 
 The idea
 --------
@@ -7,11 +7,16 @@ samples for several steps, which is only safe while the new policy stays close
 to the one that generated them. Per sample (or per token) compare the two with
 the probability ratio, computed from log-probabilities:
 
-    ratio = exp(logp_new - logp_old)
+.. math::
+
+    \mathrm{ratio} = \exp\big(\log \pi_\text{new}(a \mid s) - \log \pi_\text{old}(a \mid s)\big)
 
 and maximise the *clipped surrogate*; as a loss to minimise:
 
-    loss = - mean( min( ratio * A,  clamp(ratio, 1 - eps, 1 + eps) * A ) )
+.. math::
+
+    \mathcal{L} = -\operatorname{mean}\Big(\min\big(\mathrm{ratio}\cdot A,\;
+    \operatorname{clamp}(\mathrm{ratio}, 1-\epsilon, 1+\epsilon)\cdot A\big)\Big)
 
 The ``min`` makes the objective pessimistic: once the ratio has moved past
 ``1 + eps`` for a good action (A > 0) or below ``1 - eps`` for a bad one (A < 0)
@@ -20,16 +25,22 @@ there is nothing more to gain, and the gradient there is zero. Moves in the
 rollout and are constants. With a ``mask`` (1 = real token) the mean runs over
 the real entries only. Two diagnostics tell whether updates stay in the trust
 region: the fraction of ratios outside ``[1 - eps, 1 + eps]`` and the estimate
-``approx_kl = mean((ratio - 1) - log ratio)`` (Schulman's k3, always >= 0).
+``approx_kl = mean((ratio - 1) - log ratio)``: Schulman's k3 estimate of
+``KL(pi_old || pi_new)`` from the old policy's samples, always >= 0.
 
 The advantages come from **GAE**: one-step TD errors, discounted by
 ``gamma * lam`` and cut at episode ends:
 
-    delta_t = r_t + gamma * V_{t+1} * (1 - done_t) - V_t,      V_T = last_value
-    A_t     = delta_t + gamma * lam * (1 - done_t) * A_{t+1}
+.. math::
+
+    \begin{aligned}
+    \delta_t &= r_t + \gamma\, V_{t+1}\,(1 - \mathrm{done}_t) - V_t, \qquad V_T = \texttt{last\_value}\\
+    A_t &= \delta_t + \gamma \lambda\, (1 - \mathrm{done}_t)\, A_{t+1}
+    \end{aligned}
 
 computed backwards in O(T); the value targets are ``A + V``. ``lam = 0`` gives
-the one-step TD error, ``lam = 1`` the Monte-Carlo ``G_t - V_t``.
+the one-step TD error, ``lam = 1`` the Monte-Carlo ``G_t - V_t`` (``G`` bootstrapped from ``last_value``
+where the rollout stops before a ``done``).
 
 Example, eps = 0.2: (ratio 1.5, A = +1) -> -1.2 (clipped); (0.5, +1) -> -0.5;
 (1.5, -1) -> +1.5; (0.5, -1) -> +0.8 (clipped); ratio 1 -> -A.

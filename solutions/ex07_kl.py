@@ -1,4 +1,4 @@
-"""Exercise 07 - the KL penalty that keeps an RLHF policy near its reference.
+r"""Exercise 07 - the KL penalty that keeps an RLHF policy near its reference.
 
 The idea
 --------
@@ -8,8 +8,12 @@ reference model ``pi_ref``: a penalty ``beta * KL(pi || pi_ref)``. We only have
 the log-probabilities of the sampled tokens, so the KL is *estimated* per token
 from ``log r = ref_logp - logp`` (Schulman, "Approximating KL Divergence"):
 
-    k1 = logp - ref_logp                    unbiased, but negative about half the time
-    k3 = exp(log r) - 1 - log r             unbiased as well, low variance, never negative
+.. math::
+
+    \begin{aligned}
+    k_1 &= \log \pi - \log \pi_\text{ref} && \text{unbiased, but negative about half the time}\\
+    k_3 &= e^{\log r} - 1 - \log r && \text{unbiased as well, low variance, never negative}
+    \end{aligned}
 
 ``k3 >= 0`` because ``log x <= x - 1``. Written as ``exp(d) - 1 - d`` it can round
 to a tiny negative number in float32; ``expm1(d) - d`` cannot. GRPO puts k3 into
@@ -19,7 +23,10 @@ PPO-style RLHF puts k1 into the **reward** instead. Each response token is one R
 step: it earns ``-beta * k1_t``, and the last real token of the response also
 earns the reward model's score for the whole response:
 
-    r_t = -beta * (logp_t - ref_logp_t) + [t == last real token] * score
+.. math::
+
+    r_t = -\beta\,\big(\log \pi_t - \log \pi_{\text{ref},t}\big) + [\,t = \text{last real token}\,]\cdot
+    \mathrm{score}
 
 Padding (``mask == 0``) earns exactly 0, whatever its log-probs hold. Batches are
 padded on the right (``1 1 1 0 0``) or on the left (``0 0 1 1 1``); "last real

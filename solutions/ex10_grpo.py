@@ -1,4 +1,4 @@
-"""Exercise 10 - GRPO: group-relative advantages without a value network.
+r"""Exercise 10 - GRPO: group-relative advantages without a value network.
 
 The idea
 --------
@@ -7,7 +7,9 @@ expected. GRPO (DeepSeekMath) gets the baseline from the samples themselves:
 draw G completions of the **same prompt**, score each one, and compare every
 completion with its own group,
 
-    A_i = (r_i - mean(r_group)) / (std(r_group) + eps)
+.. math::
+
+    A_i = \frac{r_i - \operatorname{mean}(r_\text{group})}{\operatorname{std}(r_\text{group}) + \epsilon}
 
 with the unbiased std (divide by G - 1, as TRL) and ``eps = 1e-4``. Completions
 of one prompt sit next to each other in the batch, so the groups are
@@ -25,8 +27,10 @@ correct answers and long wrong ones; this exercise keeps the original aggregatio
 Every token of completion i gets the same advantage ``A_i``. The loss is PPO's
 clipped surrogate per token, plus a k3 KL penalty towards the reference model:
 
-    loss_t = -min(ratio_t * A_i, clamp(ratio_t, 1 - eps, 1 + eps) * A_i)
-             + kl_coef * (exp(ref_t - logp_t) - (ref_t - logp_t) - 1)
+.. math::
+
+    \ell_t = -\min\big(\mathrm{ratio}_t A_i,\; \operatorname{clamp}(\mathrm{ratio}_t, 1-\epsilon, 1+\epsilon) A_i\big)
+    + \texttt{kl\_coef}\,\big(e^{\,\mathrm{ref}_t - \log \pi_t} - (\mathrm{ref}_t - \log \pi_t) - 1\big)
 
 averaged first over the real tokens of each completion, then over completions
 (the original "grpo" aggregation): a 1-token answer weighs as much as a

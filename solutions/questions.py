@@ -34,9 +34,9 @@ How this is checked
 -------------------
 Numbers: the grader re-runs your ``train_bandit`` on the seeds you list and checks
 that your number is what your code produces (within half an evaluation interval or
-2 %), and that it lies in the range that the reference solution gives over 20
-other seeds (``autograder/data/question_bands.json``). A wrong number is told which
-way it is off and what your own run produced.
+2 %): the question asks what *you* observed, so it is never compared with the
+reference's numbers. A wrong number is told which way it is off and what your own
+run produced.
 Choices (and Q1's yes/no): checked against answer keys that only the grader that
 scores your submission holds; ``pytest course/`` says "graded on submission". A
 wrong choice gets a hint that points back to the lesson.

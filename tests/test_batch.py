@@ -23,7 +23,8 @@ import pytest
 from autograder import REPO_ROOT
 from autograder.grading.ledger import discover, last_error, needs_retry, problem_notes
 from autograder.ingest.errors import SubmissionError
-from autograder.ingest.notebook import notebook_modules, strip_magics
+from autograder.ingest.magics import strip_magics
+from autograder.ingest.notebook import notebook_modules
 from autograder.ingest.submission import MAX_FILES, extract_zip, find_root, prepare
 from autograder.seam.sandbox import SANDBOX_USER, bwrap_works
 

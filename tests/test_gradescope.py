@@ -159,3 +159,18 @@ def test_results_json_is_written_even_when_nothing_can_be_graded(bundle, tmp_pat
     (root / "results" / "results.json").unlink()
     data = run_autograder(root, env)
     assert data["score"] == 0.0 and data["tests"] == []
+
+
+def test_only_the_reference_holds_answers_and_only_root_may_read_it(bundle, tmp_path):
+    from autograder.build import leaks as leakscan
+
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(tmp_path / "zip")
+        setup = zf.read("setup.sh").decode()
+    package = tmp_path / "zip" / "package"
+    assert leakscan.leaks(package, skip=("solutions",)) == []
+    # the detector is not blind here: the reference itself is found
+    assert leakscan.leaks(package / "solutions")
+    assert "chmod -R go-rwx /autograder/source/package/solutions" in setup
+    stray = [p.name for p in package.rglob("*") if p.suffix in (".orig", ".ipynb", ".json")]
+    assert stray == ["gradescope.json"], stray  # the exercises of this assignment, nothing else

@@ -164,3 +164,85 @@ def test_the_student_plugin_collects_only_exercise_modules_and_never_imports_the
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--collect-only", "-q")
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     result.stdout.no_fnmatch_line("*SystemExit*")
+
+
+# -- one notion of hidden, titles, the student's screen ---------------------------------------------
+def test_every_check_that_compares_with_the_reference_is_marked_hidden(tmp_path):
+    from autograder.build.nbcells import NotebookBuildError
+    from autograder.build.nbchecks import checks_of
+
+    rubric = Rubric.load()
+    infos = [c for ex in rubric.exercises for c in checks_of(ex, rubric)]
+    assert any(c.uses_ref for c in infos) and all(c.hidden for c in infos if c.uses_ref)
+    (tmp_path / "ex02_returns.py").write_text(
+        "def test_matches_the_reference_on_random_episodes(impl, ref):\n    pass\n"
+    )
+    with pytest.raises(NotebookBuildError, match="hidden"):
+        checks_of("ex02_returns", rubric, checks_dir=tmp_path)
+
+
+def test_a_hidden_check_shows_pass_or_fail_only_on_every_screen():
+    from autograder.notebook import results_for
+
+    secret = "expected [0.791, 0.89, 1.0]"
+    c = CheckResult("ex02_returns", "test_h", 1, verdict=Verdict.FAILED, output=secret, hidden=True)
+    run = run_of(c)
+    assert secret not in render_table(run)
+    assert secret not in student_output(c)
+    assert secret not in json.dumps(results_for(run)["exercises"])
+    test = gradescope(run)["tests"][0]
+    assert secret not in test["output"] and test["visibility"] == "after_published"
+
+
+def test_titles_keep_their_punctuation_on_every_screen():
+    from autograder.build.nbchecks import checks_of
+    from autograder.grading.results import check_title
+
+    rubric = Rubric.load()
+    infos = [c for ex in rubric.exercises for c in checks_of(ex, rubric)]
+    # an id cannot hold "0.01" or "[1, 0]": a check whose id holds numbers carries a title
+    untitled = [c.id for c in infos if _has_number(c.id) and not c.title_text]
+    assert not untitled, f"checks whose id holds numbers need @pytest.mark.title: {untitled}"
+    ex01 = {c.id: c.title for c in checks_of("ex01_gridworld", rubric)}
+    assert ex01["test_moving_right_then_down_from_the_start_costs_0_01_each"].endswith(
+        "costs -0.01 each"
+    )
+    assert check_title("test_a_b") == "a b" and check_title("test_x", "x = 0.5") == "x = 0.5"
+    assert check_title("test_a_bad_gamma_raises_value_error") == "a bad gamma raises ValueError"
+    assert check_title("test_the_loss_is_a_0_d_tensor") == "the loss is a 0-d tensor"
+    c = CheckResult("ex02_returns", "test_g_0_5", 1, passed=True, verdict=Verdict.PASSED)
+    c.title_text = "gamma 0.5 gives [1.5, 1]"
+    run = run_of(c)
+    assert "gamma 0.5 gives [1.5, 1]" in render_table(run)
+    assert gradescope(run)["tests"][0]["name"] == "ex02_returns: gamma 0.5 gives [1.5, 1]"
+
+
+def _has_number(check_id: str) -> bool:
+    import re
+
+    return re.search(r"(^|_)\d+_\d+(_|$)", check_id) is not None
+
+
+def test_the_table_counts_passed_over_the_checks_that_have_points_now():
+    checks = [
+        CheckResult("ex02_returns", "test_a", 2, passed=True, verdict=Verdict.PASSED),
+        CheckResult("ex02_returns", "test_b", 2, passed=True, verdict=Verdict.PASSED),
+        CheckResult("ex02_returns", "test_c", 1, verdict=Verdict.ON_SUBMISSION),
+        CheckResult("ex02_returns", "test_d", 3, verdict=Verdict.MANUAL, manual=True),
+        CheckResult("ex02_returns", "test_e", 1, verdict=Verdict.ON_SUBMISSION),
+    ]
+    table = render_table(run_of(*checks), details=False)
+    row = next(ln for ln in table.splitlines() if ln.startswith("ex02"))
+    assert row.split()[1:] == ["2/2", "0", "3", "4/4"], row
+
+
+def test_a_stub_is_reported_as_todo_by_pytest_not_as_failed():
+    from types import SimpleNamespace
+
+    from autograder.grading.plugin import GraderPlugin
+
+    todo = SimpleNamespace(failed=True, rl4llm_todo=True)
+    wrong = SimpleNamespace(failed=True)
+    hook = GraderPlugin.pytest_report_teststatus
+    assert hook(None, todo, None) == ("todo", "t", "TODO")
+    assert hook(None, wrong, None) is None

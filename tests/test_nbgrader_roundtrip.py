@@ -361,6 +361,13 @@ def test_no_hidden_check_text_in_any_feedback_file(course):
         assert not found, f"{path.relative_to(course['dir'])} leaks {found[:3]}"
         assert "Score:" in text
 
+    # bob handed in the release notebook: whatever his feedback holds of the reference (a
+    # solution body, a solution region, an answer key, printed reference code) came from us
+    from autograder.build import leaks as leakscan
+
+    bob = [p for p in feedback if "bob" in p.parts]
+    assert len(bob) == 1 and leakscan.leaks(bob[0].parent) == []
+
 
 def test_export_has_one_row_per_student_with_the_gradebook_totals(course):
     with open(course["dir"] / "grades.csv") as fh:

@@ -97,8 +97,8 @@ def test_hidden_checks_sit_in_hidden_blocks_under_opaque_grade_ids():
                 continue
             info = next(i for i in gen.checks_of(m.group(1), rubric) if i.id == m.group(2))
             hidden_block = "### BEGIN HIDDEN TESTS" in c.source
-            assert hidden_block == info.release_hidden, f"{info.exercise}::{info.id}"
-            if info.release_hidden:
+            assert hidden_block == info.hidden, f"{info.exercise}::{info.id}"
+            if info.hidden:
                 assert (
                     info.id not in nbg(c)["grade_id"]
                     and info.id not in c.source.split("### BEGIN")[0]
@@ -137,6 +137,25 @@ def test_lesson_text_has_latex_equations():
     )
     assert r"G_t = r_t + \gamma\, G_{t+1}" in text
     assert text.count("$$") >= 8
+
+
+def test_every_equation_is_written_once_in_a_solution_docstring_and_rendered():
+    from autograder.build import nbtext
+
+    assert not hasattr(nbtext, "LATEX"), "equations live in the docstrings, not in the builder"
+    markdown = "\n".join(
+        c.source for name in NAMES for c in load(name).cells if c.cell_type == "markdown"
+    )
+    blocks = 0
+    for path in sorted((Path(__file__).resolve().parents[1] / "solutions").glob("ex*.py")):
+        doc = path.read_text().split('"""', 2)[1]
+        for part in doc.split(".. math::")[1:]:
+            latex = textwrap.dedent(part.split("\n\n", 2)[1]).strip()
+            assert f"$$\n{latex}\n$$" in markdown, f"{path.name}: {latex[:60]}"
+            blocks += 1
+    assert blocks >= 15
+    rendered = nbtext.rst_to_markdown("Text:\n\n.. math::\n\n    a = b\n\nMore.")
+    assert "$$\na = b\n$$" in rendered and ".. math" not in rendered
 
 
 # -- code extraction ----------------------------------------------------------------------------

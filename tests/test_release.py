@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.build import leaks as leakscan
 from autograder.build.markers import find_regions
 from autograder.build.release import (
     build_release,
@@ -104,9 +105,9 @@ def test_the_release_has_the_template_repository_layout(release):
         "autograder/data/nbgrader_config.py",
     ):
         assert not (release / gone).exists(), f"{gone} must not be in the release"
-    bands = REPO / "autograder" / "data" / "question_bands.json"
-    if bands.is_file():  # the numeric questions' accepted ranges: public, the checks need them
-        assert (release / "autograder" / "data" / "question_bands.json").is_file()
+    # built from an allowlist: no data/ (bands, nbgrader config), no .orig or stray files
+    assert not (release / "autograder" / "data").exists()
+    assert not [p for p in files(release) if p.suffix in (".orig", ".json", ".rej")]
 
 
 def test_no_solutions_hidden_checks_or_answer_keys_anywhere(release):
@@ -122,6 +123,27 @@ def test_no_solutions_hidden_checks_or_answer_keys_anywhere(release):
     for p, t in texts.items():
         leaked = [line for line in code if line in t]
         assert not leaked, f"{p.relative_to(release)} holds reference code: {leaked[:3]}"
+
+
+def test_no_solution_body_or_answer_key_is_in_the_release(release):
+    found = leakscan.answers()
+    assert len(found.bodies) > 30 and len(found.keys) >= 5, "expected the answers to look for"
+    assert leakscan.leaks(release) == []
+
+
+def test_the_leak_detector_finds_a_body_however_it_is_laid_out(tmp_path):
+    """The detector must be able to fail: a reformatted, re-commented solution body is found."""
+    found = leakscan.answers()
+    name, body = next((k, v) for k, v in found.bodies.items() if k.endswith("discounted_returns"))
+    fn = name.rsplit(".", 1)[1]
+    code = "def helper(*a):\n" + "\n".join("        " + ln for ln in body.splitlines())
+    code = code.replace("def helper", f"def {fn}")  # same body, other indentation
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "ex99.py").write_text("# a check\n" + code)
+    assert any("reference solution body" in p for p in leakscan.leaks(tmp_path)), code
+    key = found.keys[0]
+    (tmp_path / "feedback.html").write_text(f"<pre><span>{key.replace(' ', ' </span>')}</pre>")
+    assert any("answer key" in p for p in leakscan.leaks(tmp_path))
 
 
 def test_the_release_rubric_lists_exactly_the_public_checks(release):

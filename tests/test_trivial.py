@@ -25,6 +25,8 @@ from corpus_support import (
     trivial_entries,
 )
 
+pytestmark = pytest.mark.slow  # grades 30 submissions end to end
+
 IDS = [f"{exercise}/{kind}" for exercise in EXERCISES for kind in TRIVIAL_KINDS]
 
 

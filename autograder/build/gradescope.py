@@ -6,9 +6,16 @@ The zip holds, at its root (Gradescope's layout)::
                       >= 3.11, venv and bubblewrap; pip installs torch (CPU) and this package
     run_autograder    run per submission: grades /autograder/submission into
                       /autograder/results/results.json (always written, also on failure)
-    package/          the grader: autograder/ with every check (hidden ones included),
-                      solutions/ (the reference the hidden checks compare with), course/,
-                      pyproject.toml - nothing is downloaded at grading time
+    package/          the grader, from an allowlist (:data:`ALLOW`): autograder/ with every
+                      check (hidden ones included), solutions/ (the reference the hidden
+                      checks compare with), course/, pyproject.toml - nothing is
+                      downloaded at grading time
+
+The reference is the only answer in the zip, and it stays on the grader's side: the
+bubblewrap sandbox never binds it, and ``setup.sh`` makes it readable by root only, so a
+worker running as another user cannot read it either. (With the plain launcher, used
+only where no sandbox works and announced as ``UNSANDBOXED``, student code runs as the
+grader's user and could read it.)
 
 Only ``setup.sh`` needs the network (Debian/Ubuntu packages and PyPI). The
 submission may be the ``exNN_*.py`` files (loose or in a folder), a zip of them,
@@ -52,6 +59,10 @@ fi
 /autograder/venv/bin/pip install --upgrade pip
 /autograder/venv/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 /autograder/venv/bin/pip install -e /autograder/source/package
+# the reference solutions are for the grader (root) only: a worker that runs as another user
+# cannot read them, and the bubblewrap sandbox never binds them
+chown -R root:root /autograder/source/package/solutions
+chmod -R go-rwx /autograder/source/package/solutions
 # a dedicated unprivileged user for the sandboxed workers (the grader creates it if missing)
 id rl4llm-sbx >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin rl4llm-sbx
 /autograder/venv/bin/python -c "import autograder.grading.run; print('grader installed')"
@@ -70,14 +81,27 @@ if [ ! -s "$ROOT/results/results.json" ]; then
 fi
 """
 
-PACKAGE_FILES = ("pyproject.toml", "README.md")
-PACKAGE_DIRS = ("autograder", "solutions", "course")
+# What the zip carries under package/: an allowlist of globs relative to the repository, so
+# a stray file (a .orig, a notebook with outputs, a data file) never ships by accident.
+ALLOW = (
+    "pyproject.toml",
+    "README.md",
+    "autograder/**/*.py",
+    "autograder/*.toml",
+    "autograder/checks/pytest.ini",
+    "course/*.py",
+    "solutions/*.py",  # the reference: the grader's ``ref`` fixture, never the worker's
+)
+REFERENCE = "solutions"
+"""The one part of the zip that holds answers; ``setup.sh`` makes it readable by root only."""
 
 
-def _skip(name: str) -> bool:
-    return name in ("__pycache__", ".hypothesis", ".pytest_cache") or name.endswith(
-        (".pyc", ".pyo")
-    )
+def package_files(root: Path = REPO_ROOT) -> list[str]:
+    """The repository files the zip carries under ``package/`` (relative paths, sorted)."""
+    out = set()
+    for pattern in ALLOW:
+        out.update(p.relative_to(root).as_posix() for p in root.glob(pattern) if p.is_file())
+    return sorted(f for f in out if "__pycache__" not in f)
 
 
 def build_zip(out: Path, exercises: list[str] | None = None, sandbox: str = "auto") -> list[str]:
@@ -108,24 +132,12 @@ def build_zip(out: Path, exercises: list[str] | None = None, sandbox: str = "aut
         if exercises or sandbox != "auto":
             config = {"exercises": list(exercises or []), "sandbox": sandbox}
             add(zf, "package/gradescope.json", json.dumps(config).encode())
-        for name in PACKAGE_FILES:
-            if (REPO_ROOT / name).is_file():
-                add(zf, f"package/{name}", (REPO_ROOT / name).read_bytes())
-        for top in PACKAGE_DIRS:
-            base = REPO_ROOT / top
-            if not base.is_dir():
-                if top == "solutions":
-                    raise FileNotFoundError(
-                        f"{base} is missing: the zip needs the reference solutions"
-                    )
-                continue
-            for root, dirs, files in os.walk(base):
-                dirs[:] = sorted(d for d in dirs if not _skip(d))
-                for f in sorted(files):
-                    if _skip(f):
-                        continue
-                    path = Path(root) / f
-                    add(zf, f"package/{path.relative_to(REPO_ROOT)}", path.read_bytes())
+        if not (REPO_ROOT / REFERENCE).is_dir():
+            raise FileNotFoundError(
+                f"{REPO_ROOT / REFERENCE} is missing: the zip needs the reference solutions"
+            )
+        for rel in package_files():
+            add(zf, f"package/{rel}", (REPO_ROOT / rel).read_bytes())
     os.replace(tmp, out)
     return members
 

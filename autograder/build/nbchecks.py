@@ -10,6 +10,7 @@ from pathlib import Path
 
 from autograder.build.nbcells import NotebookBuildError
 from autograder.grading.plugin import CHECKS_DIR
+from autograder.grading.results import check_title
 from autograder.grading.rubric import Rubric
 from autograder.ingest.notebook import GRADER_MARK
 
@@ -23,18 +24,14 @@ class CheckInfo:
     id: str
     points: float
     hidden: bool  # @pytest.mark.hidden: graded only by the authoritative grader
-    uses_ref: bool  # needs the reference solution (not in the student release)
-
-    @property
-    def release_hidden(self) -> bool:
-        """Absent from the student release: hidden, or it needs ``solutions/``."""
-        return self.hidden or self.uses_ref
+    uses_ref: bool  # needs the reference solution (such a check must be hidden)
+    title_text: str = ""  # @pytest.mark.title("...")
 
     @property
     def grade_id(self) -> str:
-        """``<exercise>-<check id>``; opaque (``<exercise>-hidden-<hash>``) for release-hidden
+        """``<exercise>-<check id>``; opaque (``<exercise>-hidden-<hash>``) for hidden
         checks, because grade ids are in the release notebooks and the feedback HTML."""
-        if self.release_hidden:
+        if self.hidden:
             return grade_id(
                 self.exercise, f"hidden-{hashlib.sha1(self.id.encode()).hexdigest()[:10]}"
             )
@@ -42,7 +39,8 @@ class CheckInfo:
 
     @property
     def title(self) -> str:
-        return self.id.removeprefix("test_").replace("_", " ")
+        """The check's title, by the rule of every report (:func:`check_title`)."""
+        return check_title(self.id, self.title_text)
 
 
 def grade_id(exercise: str, name: str) -> str:
@@ -58,6 +56,20 @@ def _is_hidden_marker(node: ast.expr) -> bool:
     if isinstance(node, ast.Call):
         node = node.func
     return isinstance(node, ast.Attribute) and node.attr == "hidden"
+
+
+def _title_marker(fn: ast.FunctionDef) -> str:
+    """The text of ``@pytest.mark.title("...")`` on ``fn`` ("" when it has none)."""
+    for d in fn.decorator_list:
+        if (
+            isinstance(d, ast.Call)
+            and isinstance(d.func, ast.Attribute)
+            and d.func.attr == "title"
+            and d.args
+            and isinstance(d.args[0], ast.Constant)
+        ):
+            return str(d.args[0].value)
+    return ""
 
 
 def _module_marked_hidden(tree: ast.Module) -> bool:
@@ -97,15 +109,20 @@ def checks_of(
             points = rubric.points(exercise, fn.name)
         except Exception as exc:
             raise NotebookBuildError(str(exc)) from None
-        out.append(CheckInfo(exercise, fn.name, points, hidden, "ref" in args))
+        if "ref" in args and not hidden:
+            raise NotebookBuildError(
+                f"{exercise}::{fn.name} compares with the reference solution: mark it"
+                " @pytest.mark.hidden (the one notion of hidden: its output shows reference values)"
+            )
+        out.append(CheckInfo(exercise, fn.name, points, hidden, "ref" in args, _title_marker(fn)))
     return out
 
 
 def grade_cell_source(c: CheckInfo) -> str:
     pts = f"{c.points:g} point{'s' if c.points != 1 else ''}"
     call = f'check("{c.exercise}", "{c.id}")'
-    if c.release_hidden:
-        why = "hidden check" if c.hidden else "compares with the reference solution"
+    if c.hidden:
+        why = "hidden check: compares with the reference solution" if c.uses_ref else "hidden check"
         return (
             f"{GRADER_MARK} - {c.exercise}, {pts} ({why}: runs when your work is graded)\n"
             "from autograder.notebook import check\n\n"

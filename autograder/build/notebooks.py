@@ -107,7 +107,7 @@ def exercise_cells(b: Builder, exercise: str, rubric: Rubric, solutions_dir: Pat
         text.append(rst_to_markdown(how))
     if checks:
         total = sum(c.points for c in checks)
-        hidden = sum(c.points for c in checks if c.release_hidden)
+        hidden = sum(c.points for c in checks if c.hidden)
         text.append(
             f"{len(checks)} checks, {total:g} points"
             + (

@@ -7,16 +7,17 @@ Classroom) or hand out as a zip:
 * ``notebooks/``: the assignment notebooks in release form (what ``nbgrader
   generate_assignment`` hands out: solutions replaced by the stub, hidden checks
   removed, locked cells marked, checksums computed);
-* ``autograder/``: the grader with only the public checks. Removed: checks marked
-  ``@pytest.mark.hidden``, checks that need the reference solution (the ``ref``
-  fixture: ``solutions/`` is not in the release), their ``rubric.toml`` entries,
-  top-level helpers only they used, the build tools and the nbgrader tools (the
+* ``autograder/``: the files of :data:`ALLOW` (an allowlist), with only the public
+  checks. Removed: checks marked ``@pytest.mark.hidden`` (every check that needs the
+  reference solution is one), their ``rubric.toml`` entries, top-level helpers only
+  they used; never copied: the build tools, the nbgrader tools, ``data/`` (the
   multiple-choice keys are in ``solutions/questions.py``, which is not copied);
 * ``README.md`` for students, ``pyproject.toml``, ``.gitignore`` and
   ``.github/workflows/classroom.yml`` (GitHub Classroom: prints ``Points X/Y``).
 
-There is no ``solutions/``, no hidden check, no solution marker and no answer
-key in the output; :func:`leaks` greps for them (the tests call it).
+There is no ``solutions/``, no hidden check, no solution marker, no solution body and
+no answer key in the output; :func:`leaks` looks for them and the build fails if it
+finds one.
 """
 
 from __future__ import annotations
@@ -27,21 +28,43 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from autograder import PACKAGE_DIR, REPO_ROOT
+from autograder import PACKAGE_DIR
+from autograder.build import leaks as leakscan
 from autograder.build.notebooks import ASSIGNMENTS, SOURCE_DIR, checks_of
+from autograder.build.release_files import CLASSROOM_WORKFLOW, release_pyproject, student_readme
 from autograder.grading.rubric import Rubric
 
-# What of the autograder package never goes to students.
-EXCLUDE = (
-    "build",  # generators: need solutions/
-    "grading/nbgrader_regrade.py",  # instructor tool
-    "data/nbgrader_config.py",  # instructor tool
-    "__pycache__",
+# What of the autograder package goes to students: an allowlist (globs relative to the
+# package), so a new data file, a .orig file or an instructor tool stays out until someone
+# decides it belongs. The checks are copied, then stripped of their hidden checks.
+ALLOW = (
+    "__init__.py",
+    "__main__.py",
+    "course.py",
+    "course.toml",
+    "notebook.py",
+    "rubric.toml",
+    "verdict.py",
+    "checks/*.py",
+    "checks/pytest.ini",
+    "commands/*.py",
+    "experiments/*.py",
+    "grading/*.py",
+    "ingest/*.py",
+    "seam/*.py",
+    "capstone/*.py",
+    "data/capstone/*.pt",
+    "seam/worker/*.py",
 )
-# Multiple-choice keys live only in solutions/questions.py; any data file named like a key
-# is left out as well. (data/question_bands.json, the accepted ranges of the numeric
-# answers, is public: the question checks need it and the students' docstrings cite it.)
-ANSWER_KEY_HINTS = ("answer_key", "answer-key", "answers.json", "mc_key", "choices_key")
+DENY = ("grading/nbgrader_regrade.py",)  # instructor tool (needs the gradebook)
+
+
+def package_files() -> list[str]:
+    """The package's files that the release carries (relative to the package, sorted)."""
+    out = set()
+    for pattern in ALLOW:
+        out.update(p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.glob(pattern))
+    return sorted(f for f in out if f not in DENY and "__pycache__" not in f)
 
 
 class ReleaseError(RuntimeError):
@@ -135,7 +158,7 @@ def removed_checks(rubric: Rubric | None = None) -> dict[str, set[str]]:
     rubric = rubric or Rubric.load()
     out = {}
     for ex in rubric.exercises:
-        gone = {c.id for c in checks_of(ex, rubric) if c.release_hidden}
+        gone = {c.id for c in checks_of(ex, rubric) if c.hidden}
         if gone:
             out[ex] = gone
     return out
@@ -176,14 +199,6 @@ def release_notebook(nb):
 
 
 # -- the whole release ------------------------------------------------------------------------
-def _ignore(directory: str, names: list[str]) -> list[str]:
-    rel = Path(directory).resolve().relative_to(PACKAGE_DIR)
-    skip = [n for n in names if n.endswith((".pyc", ".pyo")) or n == "__pycache__"]
-    skip += [n for n in names if (rel / n).as_posix() in EXCLUDE]
-    skip += [n for n in names if any(h in n.lower() for h in ANSWER_KEY_HINTS)]
-    return skip
-
-
 def build_release(out: Path, force: bool = False) -> list[str]:
     """Write the student release into ``out``; returns the relative paths written."""
     import nbformat
@@ -199,7 +214,9 @@ def build_release(out: Path, force: bool = False) -> list[str]:
     rubric = Rubric.load()
     gone = removed_checks(rubric)
 
-    shutil.copytree(PACKAGE_DIR, out / "autograder", ignore=_ignore)
+    for rel in package_files():
+        (out / "autograder" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PACKAGE_DIR / rel, out / "autograder" / rel)
     for ex, ids in gone.items():
         path = out / "autograder" / "checks" / f"{ex}.py"
         path.write_text(strip_checks(path.read_text(), ids, f"autograder/checks/{ex}.py"))
@@ -234,171 +251,9 @@ def build_release(out: Path, force: bool = False) -> list[str]:
 
 
 def leaks(out: Path, rubric: Rubric | None = None) -> list[str]:
-    """Every file of the release that holds a solution marker, a hidden check's name, an
-    answer key, or anything from ``solutions/`` (empty list: clean)."""
+    """Every file of the release that holds an answer (:mod:`autograder.build.leaks`), a
+    solution or hidden-tests marker, or a hidden check's name (empty list: clean)."""
     rubric = rubric or Rubric.load()
-    needles = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"]
-    needles += sorted({c for ids in removed_checks(rubric).values() for c in ids})
-    problems = []
-    if (out / "solutions").exists():
-        problems.append("solutions/ is present")
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
-        rel = path.relative_to(out)
-        if any(h in path.name.lower() for h in ANSWER_KEY_HINTS):
-            problems.append(f"{rel}: answer-key file")
-            continue
-        try:
-            text = path.read_text()
-        except UnicodeDecodeError:
-            continue
-        for needle in needles:
-            if needle in text:
-                problems.append(f"{rel}: contains {needle!r}")
-    return problems
-
-
-# -- the files written -------------------------------------------------------------------------
-def release_pyproject() -> str:
-    """The release's pyproject: the main one's dependencies, pytest plugin and package data."""
-    main = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    deps = main["project"]["dependencies"]
-    dep_lines = "".join(f'    "{d}",\n' for d in deps)
-    return f"""[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "rl4llm-course-student"
-version = "{main["project"]["version"]}"
-description = "Reinforcement learning foundations for LLMs: exercises and their public checks"
-requires-python = "{main["project"]["requires-python"]}"
-dependencies = [
-{dep_lines}]
-
-[project.optional-dependencies]
-notebooks = ["jupyterlab>=4"]
-
-[project.scripts]
-rl4llm-grade = "autograder.commands:main"
-
-[project.entry-points.pytest11]
-rl4llm = "autograder.grading.plugin"
-
-[tool.setuptools.packages.find]
-include = ["autograder*"]
-
-[tool.setuptools.package-data]
-autograder = ["rubric.toml", "course.toml", "checks/pytest.ini", "data/*.json", "data/capstone/*.pt"]
-
-[tool.pytest.ini_options]
-addopts = "-p no:cacheprovider"
-"""
-
-
-CLASSROOM_WORKFLOW = """# GitHub Classroom autograding: grades course/ on every push and reports "Points X/Y".
-name: Autograding
-on:
-  push:
-  workflow_dispatch:
-permissions:
-  checks: write
-  actions: read
-  contents: read
-jobs:
-  grade:
-    runs-on: ubuntu-latest
-    timeout-minutes: 30
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - name: Install
-        run: |
-          python -m pip install --upgrade pip
-          pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-          pip install -e .
-      - name: Grade
-        run: |
-          python -m autograder grade course --format table | tee grade.txt
-          line=$(grep -E '^Points [0-9.]+/[0-9.]+$' grade.txt | tail -n 1)
-          total=${line#Points }
-          echo "::notice title=Autograding complete::$line"
-          echo "::notice title=Autograding report::{\\"totalPoints\\":${total%/*},\\"maxPoints\\":${total#*/}}"
-"""
-
-
-def student_readme(full: Rubric, public: Rubric) -> str:
-    rows = []
-    for name, ex in public.exercises.items():
-        total = full.exercises[name].max_points if name in full.exercises else ex.max_points
-        rows.append(f"| `{name}` | {ex.title} | {ex.max_points:g} | {total:g} |")
-    table = "\n".join(rows)
-    assignments = "\n".join(
-        f"* `notebooks/{a.name}.ipynb` - {a.title.split(' - ', 1)[-1]} ({', '.join(a.exercises)})"
-        for a in ASSIGNMENTS
-    )
-    return f"""# Reinforcement learning foundations for LLMs - exercises
-
-You implement the pieces of RL that RLHF and RLVR are built from: an environment,
-returns, a policy, REINFORCE, values and PPO, the KL penalty, a reward model,
-verifier rewards and GRPO. Each exercise is one module in `course/` with a
-docstring that teaches the idea, and a set of checks that tell you, point by point,
-what already works.
-
-## Start
-
-Python 3.11 or newer:
-
-```bash
-python -m venv .venv && source .venv/bin/activate      # Windows: .venv\\Scripts\\activate
-pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-pip install -e .
-pytest course/
-```
-
-At first every check says `TODO` (not implemented) and you have 0 points. Open
-`course/ex01_gridworld.py`, read the docstring, replace each
-`raise NotImplementedError()` with your code, and run `pytest course/` again.
-`pytest course/ex02_returns.py` runs the checks of one exercise only.
-
-Prefer notebooks? The same exercises, grouped into three assignments, are in
-`notebooks/` (`pip install -e ".[notebooks]"`, then `jupyter lab`):
-
-{assignments}
-
-Each notebook has the lesson text, a cell per function to write, and a grade cell
-per check that runs the same checks as `pytest course/`. Work either in `course/`
-or in the notebooks - whichever your course asks you to submit.
-
-## How points work
-
-Every check is worth the points in the table it prints; a check passes or fails as
-a whole. A stub that still raises `NotImplementedError` scores 0 ("TODO"), so does
-a check that errors, is skipped or times out. Some checks run only when your work
-is graded: *hidden checks*, and checks that compare your functions with the
-reference solution on random inputs (the reference is not in this repository).
-`pytest course/` shows how many points those are worth; they test the same
-behaviour the docstrings describe, so if the public checks pass and you followed
-the docstring, they usually pass too.
-
-| module | exercise | points here | points when graded |
-|---|---|---:|---:|
-{table}
-
-`python -m autograder grade course` grades the folder the way the course grader
-does (all checks of this repository, no hidden ones) and ends with `Points X/Y`.
-
-## How to submit
-
-* **GitHub Classroom**: commit and push. The *Actions* tab runs the autograder
-  (`.github/workflows/classroom.yml`) and reports `Points X/Y`; your instructor's
-  grade also counts the hidden checks.
-* **Gradescope**: upload your `course/exNN_*.py` files (or a zip of `course/`, or
-  your notebooks). The results appear after a minute or two.
-* **nbgrader / JupyterHub**: submit the assignment notebooks from the Assignments tab.
-
-Do not edit `course/conftest.py`, `autograder/` or the grade cells of the
-notebooks: the grader uses its own copies, so changes there only break your local
-feedback.
-"""
+    hidden = sorted({c for ids in removed_checks(rubric).values() for c in ids})
+    problems = ["solutions/ is present"] if (out / "solutions").exists() else []
+    return problems + leakscan.leaks(out, needles=(*leakscan.MARKERS, *hidden))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,6 +39,7 @@ def new_env(impl, size: int = 4) -> Handle:
 
 
 # -- hand-worked moves -----------------------------------------------------------------------
+@pytest.mark.title("moving right then down from the start costs -0.01 each")
 def test_moving_right_then_down_from_the_start_costs_0_01_each(impl):
     env = new_env(impl)
     expect_step(
@@ -57,6 +59,7 @@ def test_bumping_a_wall_costs_a_step_and_stays_put(impl):
     expect_step(env.step(RIGHT), (0, 3), -0.01, False, "step(RIGHT) from (0, 3) on a 4x4 grid")
 
 
+@pytest.mark.title("the shortest path takes 6 steps and returns 0.95")
 def test_the_shortest_path_takes_6_steps_and_returns_0_95(impl):
     env = new_env(impl)
     total, path = 0.0, []
@@ -71,6 +74,7 @@ def test_the_shortest_path_takes_6_steps_and_returns_0_95(impl):
     assert abs(total - 0.95) < 1e-9, f"R,R,R,D,D,D: expected a return of 0.95, got {total:.6g}"
 
 
+@pytest.mark.title("entering the goal gives exactly 1.0 and done")
 def test_entering_the_goal_gives_exactly_1_0_and_done(impl):
     env = new_env(impl, 2)
     env.step(RIGHT)
@@ -89,6 +93,7 @@ def test_reset_returns_the_start_and_clears_done(impl):
 
 
 # -- contracts ------------------------------------------------------------------------------------
+@pytest.mark.title("an action that is not 0, 1, 2 or 3 raises ValueError")
 def test_an_action_that_is_not_0_1_2_or_3_raises_value_error(impl):
     env = new_env(impl)
     for bad in (-1, 4, 1.5, "1", None, True, np.True_):
@@ -166,6 +171,7 @@ def test_a_size_below_2_raises_value_error(impl):
 
 
 # -- properties and the reference ---------------------------------------------------------------------
+@pytest.mark.hidden
 @given(size=st.integers(2, 7), actions=st.lists(st.integers(0, 3), min_size=1, max_size=60))
 def test_random_walks_agree_with_the_reference_step_by_step(impl, ref, size, actions):
     env, mine = new_env(impl, size), ref.SimpleGridWorld(size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,16 +28,19 @@ def returns_by_hand(rewards: list[float], gamma: float) -> np.ndarray:
 
 
 # -- hand-computed examples -------------------------------------------------------------
+@pytest.mark.title("the lesson's grid episode gives [0.791, 0.89, 1]")
 def test_the_lesson_grid_episode_gives_0_791_0_89_1(impl):
     out = impl.discounted_returns([-0.01, -0.01, 1.0], 0.9)
     expect_array(out, [0.791, 0.89, 1.0], "discounted_returns([-0.01, -0.01, 1.0], 0.9)")
 
 
+@pytest.mark.title("rewards [1, 2, 3] at gamma 1/2 give [2.75, 3.5, 3]")
 def test_rewards_1_2_3_at_gamma_one_half_give_2_75_3_5_3(impl):
     out = impl.discounted_returns([1, 2, 3], 0.5)
     expect_array(out, [2.75, 3.5, 3.0], "discounted_returns([1, 2, 3], 0.5)")
 
 
+@pytest.mark.title("normalize of [1, 0] is [1, -1], with the population std")
 def test_normalize_of_1_0_is_1_minus_1_with_the_population_std(impl):
     out = impl.normalize(torch.tensor([1.0, 0.0]))
     expect_array(out, [1.0, -1.0], "normalize(tensor([1., 0.]))", atol=1e-5)
@@ -84,6 +88,7 @@ def test_an_empty_episode_gives_an_empty_float32_tensor(impl):
     expect_array(impl.normalize(torch.zeros(0)), np.zeros(0), "normalize(tensor([]))")
 
 
+@pytest.mark.title("a gamma outside [0, 1] raises ValueError")
 def test_a_gamma_outside_0_1_raises_value_error(impl):
     guarded(lambda: _returns_work(impl), "discounted_returns (gamma = 1 is allowed)")
     for gamma in (-0.1, 1.5, float("nan")):
@@ -187,6 +192,7 @@ def test_normalized_output_has_mean_0_and_population_std_1(impl, x):
 
 
 # -- oracle against the reference ------------------------------------------------------------
+@pytest.mark.hidden
 def test_matches_the_reference_on_random_episodes(impl, ref):
     rng = np.random.default_rng(2)
     for _ in range(20):
@@ -215,6 +221,7 @@ def _timed(fn) -> float:
 MAX_RATIO = 100  # benchmarks/bench_returns.py at T = 300,000: tensor-element loop ~50-90x, insert(0, G) ~760x
 
 
+@pytest.mark.hidden
 def test_discounted_returns_is_linear_time_at_t_300000(impl, ref):
     """O(T) is required: time at T = 300,000 against the reference (channel cost removed).
 

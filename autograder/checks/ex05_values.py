@@ -1,7 +1,7 @@
 """Checks for exercise 05: state values and the Bellman equation.
 
 The environment passed to the student's functions is the worker's public
-``grid_model`` probe (the grid world's dynamics exactly as SPEC.md defines them),
+``grid_model`` probe (the grid world's dynamics as ``docs/exercise-api.md`` states them, ex01),
 so an ex01 bug never costs ex05 points; expected values come from
 :class:`GridModel`, the same model written out here in the grader.
 """
@@ -26,7 +26,7 @@ STEP, GOAL_REWARD = -0.01, 1.0
 
 # -- the model, computed in the grader -------------------------------------------------------
 class GridModel:
-    """The grid world's model as SPEC.md defines it (``.size`` and ``.transition``)."""
+    """The grid world's model as ``docs/exercise-api.md`` states it (``.size`` and ``.transition``)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -117,6 +117,7 @@ def _normalised(p: np.ndarray) -> np.ndarray:
 
 
 # -- hand-computed examples ---------------------------------------------------------------------
+@pytest.mark.title("one sweep from zeros gives -0.01, except 0.2425 next to the goal")
 def test_one_sweep_from_zeros_gives_minus_0_01_except_0_2425_next_to_the_goal(impl):
     exp = np.full((4, 4), -0.01)
     exp[2, 3] = exp[3, 2] = (1.0 - 0.01 * 3) / 4  # 0.2425
@@ -173,12 +174,16 @@ def test_the_sweep_weights_each_action_by_the_policy(impl):
     )
 
 
+@pytest.mark.title(
+    "the uniform random policy at gamma 0.9 gives -0.0219, and 0.4186 next to the goal"
+)
 def test_uniform_random_policy_at_gamma_0_9_gives_minus_0_0219_and_0_4186_next_to_the_goal(impl):
     exp = v_pi_exact(4, uniform(4), 0.9)  # V(0, 0) = -0.0218862, V(2, 3) = V(3, 2) = 0.4185704
     out = impl.policy_evaluation(grid(impl, 4), uniform(4), 0.9)
     values_of(out, "policy_evaluation(<4x4 grid>, <uniform policy>, 0.9)", exp)
 
 
+@pytest.mark.title("always UP at gamma 0.9 is -0.1 everywhere but the goal")
 def test_always_up_at_gamma_0_9_is_minus_0_1_everywhere_but_the_goal(impl):
     exp = np.full((4, 4), -0.1)
     exp[3, 3] = 0.0
@@ -186,6 +191,7 @@ def test_always_up_at_gamma_0_9_is_minus_0_1_everywhere_but_the_goal(impl):
     values_of(out, "policy_evaluation(<4x4 grid>, <always UP>, 0.9)", exp)
 
 
+@pytest.mark.title("Q from zeros is -0.01, except 1 into the goal and 0 at the goal")
 def test_q_from_zeros_is_minus_0_01_except_1_into_the_goal_and_0_at_the_goal(impl):
     exp = np.full((4, 4, 4), -0.01)
     exp[2, 3, DOWN] = exp[3, 2, RIGHT] = 1.0
@@ -197,6 +203,7 @@ def test_q_from_zeros_is_minus_0_01_except_1_into_the_goal_and_0_at_the_goal(imp
     )
 
 
+@pytest.mark.title("V* at the start is 0.549539 at gamma 0.9")
 def test_v_star_at_the_start_is_0_549539_at_gamma_0_9(impl):
     out = impl.value_iteration(grid(impl, 4), 0.9)
     call = "value_iteration(<4x4 grid>, 0.9)"
@@ -484,6 +491,7 @@ def _compare_with_reference(impl, ref, rng, rounds: int) -> None:
         )
 
 
+@pytest.mark.hidden
 def test_matches_the_reference_on_random_policies_and_sizes(impl, ref):
     _compare_with_reference(impl, ref, np.random.default_rng(5), rounds=12)
 

@@ -64,7 +64,7 @@ def stats_by_hand(logp_new, logp_old, eps: float, mask=None) -> dict[str, float]
 
 
 def gae_by_hand(rewards, values, dones, gamma: float, lam: float, last_value: float) -> np.ndarray:
-    """The plain backward loop of SPEC.md, in float64."""
+    """``A_t = delta_t + gamma lam (1 - done_t) A_{t+1}`` (ex06's docstring), in float64."""
     r, v, d = (np.asarray(x, dtype=np.float64) for x in (rewards, values, dones))
     adv, next_value, next_adv = np.zeros(len(r)), float(last_value), 0.0
     for t in reversed(range(len(r))):
@@ -375,6 +375,7 @@ def test_bad_shapes_clip_eps_and_an_empty_mask_raise_value_error(impl):
     )
 
 
+@pytest.mark.title("gae rejects gamma or lam outside [0, 1] and mismatched lengths")
 def test_gae_rejects_gamma_or_lam_outside_0_1_and_mismatched_lengths(impl):
     r, v, d = [1.0, 0.0, 2.0], [0.5, 0.4, 0.3], [False, True, False]
     for g, lam in ((1.0, 1.0), (0.0, 0.0)):  # the ends of [0, 1] are allowed
@@ -628,6 +629,7 @@ def _compare_with_reference(impl, ref, rng, rounds: int) -> None:
         expect_array(out[1], exp_ret, f"{call}: returns", rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.hidden
 def test_matches_the_reference_on_random_batches_with_gradients(impl, ref):
     _compare_with_reference(impl, ref, np.random.default_rng(6), rounds=15)
 

@@ -80,6 +80,7 @@ def mask_of(lengths: list[int], starts: list[int], T: int) -> torch.Tensor:
 
 
 # -- hand-computed examples --------------------------------------------------------------------------------
+@pytest.mark.title("the lesson's example gives [-0.05, 0.10, 2.00, 0, 0]")
 def test_the_lesson_example_gives_minus_0_05_0_10_2_00_0_0(impl):
     logp, ref = f32([LOGP + [0.0, 0.0]]), f32([REF + [0.0, 0.0]])
     mask = f32([[1, 1, 1, 0, 0]])
@@ -312,6 +313,7 @@ def test_k1_and_k3_keep_the_graph_with_the_right_gradients(impl):
 
 
 # -- properties --------------------------------------------------------------------------------------------------
+@pytest.mark.title("k3 is never negative in float32 over log-ratios in [-20, 20]")
 def test_k3_is_never_negative_in_float32_over_log_ratios_in_minus_20_20(impl):
     small = np.logspace(-8, math.log10(20), 2000)
     d = np.concatenate([small, -small, np.linspace(-20, 20, 4001)]).astype(np.float32)
@@ -425,6 +427,7 @@ def _compare_with_reference(impl, ref_module, rng, rounds: int) -> None:
             )
 
 
+@pytest.mark.hidden
 def test_matches_the_reference_on_random_batches(impl, ref):
     _compare_with_reference(impl, ref, np.random.default_rng(7), rounds=20)
 

@@ -322,6 +322,7 @@ def test_a_correct_program_scores_1_and_a_wrong_one_0(impl):
     expect_float(c.code_reward(wrong, ADD_TESTS), 0.0, call, rtol=0, atol=0)
 
 
+@pytest.mark.title("two of three tests passing gives 2/3")
 def test_two_of_three_tests_passing_gives_2_3(impl):
     prog = "a, b = map(int, input().split())\nprint(a + b if a >= 0 else a - b)\n"
     call = f"code_reward({prog!r}, {ADD_TESTS!r})"

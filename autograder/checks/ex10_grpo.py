@@ -136,6 +136,7 @@ def test_groups_are_contiguous_blocks_not_interleaved_or_transposed(impl):
     )
 
 
+@pytest.mark.title("the std is unbiased, so a pair [0, 1] gives +/-0.707")
 def test_the_std_is_unbiased_so_a_pair_0_1_gives_plus_minus_0_707(impl):
     call = "group_advantages([0.0, 1.0], 2)"
     a = 0.5 / (math.sqrt(0.5) + EPS)  # population std would give 0.5 / 0.5 = 1
@@ -229,6 +230,7 @@ PAD = [[0.0, 0.0, 0.0, 0.0], [0.0, 3.0, 3.0, 3.0]]  # logp; padding of row 2 hol
 MASK_4_1 = [[1, 1, 1, 1], [1, 0, 0, 0]]
 
 
+@pytest.mark.title("per-token losses [1, 1, 1] and [2, pad] aggregate to 1.5")
 def test_per_token_losses_1_1_1_1_and_2_pad_aggregate_to_1_5(impl):
     """Ratio 1 and kl_coef 0 make each real token's loss -A: [[1, 1, 1, 1], [2, pad, pad, pad]].
 

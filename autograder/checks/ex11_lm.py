@@ -93,6 +93,7 @@ HAND_TOKENS = [[2, 0, 1, 2], [1, 1, 1, 0]]
 
 
 # -- token_logprobs: hand-worked examples ---------------------------------------------------------
+@pytest.mark.title("position t gives the log-prob of token t + 1")
 def test_position_t_gives_the_log_prob_of_token_t_plus_1(impl):
     """Row 0: position 0 predicts token 0 with p = 1/8, position 1 token 1 with 2/8, position 2
     token 2 with 6/8. Reading position t at token t gives 5/8, 4/8, 1/6 instead."""
@@ -102,6 +103,7 @@ def test_position_t_gives_the_log_prob_of_token_t_plus_1(impl):
     expect_array(out, exp, call, atol=1e-5)
 
 
+@pytest.mark.title("temperature 0.5 squares the probabilities before normalising")
 def test_temperature_0_5_squares_the_probabilities_before_normalising(impl):
     """softmax(log [1, 2, 5] / 0.5) = [1, 4, 25] / 30; at temperature 2: sqrt, renormalised."""
     logits, tokens = LN([[[1, 2, 5], [1, 1, 1]]]), [[2, 0]]
@@ -111,6 +113,7 @@ def test_temperature_0_5_squares_the_probabilities_before_normalising(impl):
         expect_array(out, [[math.log(exp)]], call, atol=1e-5)
 
 
+@pytest.mark.title("a logit gap of 300 gives -300, not -inf")
 def test_a_logit_gap_of_300_gives_minus_300_not_minus_inf(impl):
     logits, tokens = [[[0.0, 300.0, 0.0], [0.0, 0.0, 0.0]]], [[1, 0]]
     call = f"token_logprobs({logits}, {tokens})"

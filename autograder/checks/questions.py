@@ -10,7 +10,7 @@ Three kinds of answer, three ways of grading:
   correct ``train_bandit`` with another hidden width or another order of the optimiser
   calls learns at its own speed, and whether ``train_bandit`` learns as the lesson says
   is graded once, by ex04's checks. (The reference's bands,
-  ``autograder/data/question_bands.json``, serve the instructors' tools only.)
+  ``benchmarks/question_bands.json``, not shipped, serve the instructors' tools only.)
 * **Choices** (Q1's yes/no, Q3, CU1-CU3): compared with the answer key, which is the
   reference ``solutions/questions.py``. The student release has no ``solutions/``, so
   the letters are not readable there; the key is used only in authoritative grading

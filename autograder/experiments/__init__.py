@@ -40,7 +40,8 @@ From a notebook or a script::
 
 Instructors: ``python -m autograder experiments --write-bands`` re-derives the
 accepted ranges of the numeric answers from the reference solution (see
-:func:`compute_bands`) and stores them in ``autograder/data/question_bands.json``.
+:func:`compute_bands`) and stores them in ``benchmarks/question_bands.json`` (a record for
+instructors; the questions grade each student's own runs, not these ranges).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from autograder import PACKAGE_DIR
+from autograder import REPO_ROOT
 
 EVAL_EVERY = 10  # episodes between evaluations: resolves differences of ~10 episodes
 THRESHOLD = 0.9  # "reach 90 %"
@@ -17,7 +17,10 @@ METRICS = ("prob", "greedy")  # "prob" first: the graded one
 GRADED_METRIC = "prob"
 DEFAULT_SEEDS = 5
 BAND_SEEDS = tuple(range(100, 120))  # reference seeds for the bands (not 0-4, students' default)
-BANDS_PATH = PACKAGE_DIR / "data" / "question_bands.json"
+# The reference's answer ranges: an instructor's record of the lesson's numbers (the questions
+# grade each student's own runs, not these ranges), kept out of the package, the release and
+# the Gradescope zip.
+BANDS_PATH = REPO_ROOT / "benchmarks" / "question_bands.json"
 CALL_TIMEOUT = 600.0  # seconds for one train_bandit call in a worker
 
 

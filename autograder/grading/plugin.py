@@ -34,6 +34,7 @@ from autograder.seam.errors import Problem, StudentProblem
 from autograder.seam.launcher import PlainLauncher
 from autograder.seam.process import Limits
 from autograder.seam.proxy import Impl, WorkerState
+from autograder.verdict import TODO as TODO_VERDICTS
 from autograder.verdict import Verdict
 
 CHECKS_DIR = PACKAGE_DIR / "checks"
@@ -113,12 +114,14 @@ class GraderPlugin:
         self.started = time.monotonic()
         self.seed = seed if seed is not None else 0
         self.hidden: set[tuple[str, str]] = set()
+        self.titles: dict[tuple[str, str], str] = {}  # @pytest.mark.title("...")
         self.notes: list[str] = []
 
     # -- configuration -----------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[KEY] = self
         config.addinivalue_line("markers", "hidden: graded only by the authoritative grader")
+        config.addinivalue_line("markers", "title(text): the check's title as students read it")
         config.pluginmanager.import_plugin("autograder.grading.fixtures")
         config.option.tbstyle = "no"  # our own one-line verdicts replace tracebacks
         config.option.reportchars = ""
@@ -149,10 +152,14 @@ class GraderPlugin:
 
     def pytest_collection_modifyitems(self, session, config, items: list[pytest.Item]) -> None:
         for item in items:
-            if self.owns(item) and item.get_closest_marker("hidden"):
-                self.hidden.add(
-                    (exercise_of(item.path), getattr(item, "originalname", None) or item.name)
-                )
+            if not self.owns(item):
+                continue
+            key = (exercise_of(item.path), getattr(item, "originalname", None) or item.name)
+            if item.get_closest_marker("hidden"):
+                self.hidden.add(key)
+            title = item.get_closest_marker("title")
+            if title and title.args:
+                self.titles[key] = str(title.args[0])
         if self.mode != "grading":  # hidden checks run only in authoritative grading
             hidden = [i for i in items if self.owns(i) and i.get_closest_marker("hidden")]
             if hidden:
@@ -255,6 +262,8 @@ class GraderPlugin:
                 )
             elif verdict != Verdict.PASSED:
                 report.longrepr = text
+            if verdict in TODO_VERDICTS:
+                report.rl4llm_todo = True  # pytest's summary says "N todo", not "N failed"
             self.outcomes.setdefault(key, []).append((verdict, text))
         return report
 
@@ -274,6 +283,7 @@ class GraderPlugin:
                 ex.problem = problem.message
             for check in ex.checks:
                 check.hidden = (name, check.check) in self.hidden
+                check.title_text = self.titles.get((name, check.check), "")
                 outcomes = self.outcomes.get((name, check.check), [])
                 if not outcomes:
                     check.verdict = Verdict.MISSING_FILE if not path.exists() else Verdict.NOT_RUN
@@ -303,6 +313,12 @@ class GraderPlugin:
             notes=notes,
             duration=time.monotonic() - self.started,
         )
+
+    def pytest_report_teststatus(self, report, config):
+        """A check whose function is still a stub is a TODO, not a failure, on pytest's screen."""
+        if getattr(report, "rl4llm_todo", False) and report.failed:
+            return "todo", "t", "TODO"
+        return None
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         if self.result is None:

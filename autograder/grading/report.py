@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.grading.results import MANUAL, ON_SUBMISSION, PENDING, RunResult
+from autograder.verdict import TODO
 
 MARK = {
     "passed": "PASS",
@@ -17,7 +18,6 @@ MARK = {
     MANUAL: "HAND",
     ON_SUBMISSION: "WAIT",
 }
-TODO = ("not implemented", "not answered")
 
 
 def _pts(x: float) -> str:
@@ -61,17 +61,20 @@ def render_table(run: RunResult, details: bool = True) -> str:
                         lines.append(f"        {out}")
             lines.append("")
     width = max([len(e.name) for e in run.exercises] + [8])
-    header = f"{'exercise':<{width}}  {'passed':>7}  {'todo':>5}  {'points':>9}"
+    # "passed" counts the checks of the points column only; checks graded later or by a
+    # person (WAIT, HAND) have their own column, so "2/2 ... 4/4" never reads "2/9 ... 4/4".
+    header = f"{'exercise':<{width}}  {'passed':>7}  {'todo':>5}  {'later':>5}  {'points':>9}"
     lines += ["=" * len(header), header, "-" * len(header)]
     for ex in run.exercises:
-        passed = f"{ex.count('passed')}/{len(ex.checks)}"
-        todo = str(sum(ex.count(v) for v in TODO))
-        lines.append(
-            f"{ex.name:<{width}}  {passed:>7}  {todo:>5}  {_pts(ex.score) + '/' + _pts(ex.max_points):>9}"
-        )
+        counted = [c for c in ex.checks if c.counted]
+        passed = f"{sum(c.passed for c in counted)}/{len(counted)}"
+        todo = str(sum(c.verdict in TODO for c in counted))
+        later = str(len(ex.checks) - len(counted))
+        pts = _pts(ex.score) + "/" + _pts(ex.max_points)
+        lines.append(f"{ex.name:<{width}}  {passed:>7}  {todo:>5}  {later:>5}  {pts:>9}")
     lines.append("-" * len(header))
     total = f"{_pts(run.score)}/{_pts(run.max_points)}"
-    lines.append(f"{'TOTAL':<{width}}  {'':>7}  {'':>5}  {total:>9}")
+    lines.append(f"{'TOTAL':<{width}}  {'':>7}  {'':>5}  {'':>5}  {total:>9}")
     lines.append("=" * len(header))
     if run.tier:
         lines.append(f"sandbox tier: {run.tier}")

@@ -11,6 +11,35 @@ MANUAL = Verdict.MANUAL
 ON_SUBMISSION = Verdict.ON_SUBMISSION
 
 
+def check_title(check_id: str, title: str | None = None) -> str:
+    """The one rule for a check's title, on every screen (terminal, results.json, notebooks).
+
+    Args:
+        check_id: the check function's name, ``test_...``.
+        title: the text of its ``@pytest.mark.title("...")`` marker, if any; checks whose
+            sentence holds numbers or punctuation carry one ("costs -0.01 each"), since an
+            identifier cannot.
+
+    Returns:
+        The explicit title, or the id without ``test_`` and with spaces for underscores.
+    """
+    if title:
+        return title
+    text = f" {check_id.removeprefix('test_').replace('_', ' ')} "
+    for words, name in SPELLED:
+        text = text.replace(f" {words} ", f" {name} ")
+    return text.strip()
+
+
+# Words an identifier must spell in lower case, as a sentence writes them.
+SPELLED = (
+    ("value error", "ValueError"),
+    ("runtime error", "RuntimeError"),
+    ("type error", "TypeError"),
+    ("0 d", "0-d"),
+)
+
+
 @dataclass
 class CheckResult:
     """The outcome of one graded check (all its parametrized cases together)."""
@@ -33,11 +62,12 @@ class CheckResult:
         """Whether the check is part of the automatic total (manual and pending ones are not)."""
         return not self.manual and self.verdict not in PENDING
 
+    title_text: str = ""  # @pytest.mark.title("..."), when the check has one
+
     @property
     def title(self) -> str:
-        """The check's id as a sentence."""
-        name = self.check.removeprefix("test_")
-        return name.replace("_", " ")
+        """What the student reads: the check's explicit title, else its id as a sentence."""
+        return check_title(self.check, self.title_text)
 
 
 @dataclass

@@ -7,7 +7,7 @@ grade cells in a live kernel (:func:`build_module` on the kernel's history,
 
 * Only code cells count. **Grade cells** are left out: a cell with a line starting with
   :data:`GRADER_MARK`, or nbgrader metadata ``grade`` without ``solution``.
-* **Magics** (one rule, :func:`strip_magics`): ``%line`` magics and ``!shell`` lines
+* **Magics** (one rule, :func:`autograder.ingest.magics.strip_magics`): ``%line`` magics and ``!shell`` lines
   become ``pass`` line for line; a cell magic (``%%time``...) drops the whole cell.
 * **Statements** (:func:`cell_statements`): top-level expression statements (demos such as
   ``train_bandit(...)``, ``print(...)``) and imports of other course modules or of
@@ -40,6 +40,7 @@ from pathlib import Path
 
 from autograder import REPO_ROOT
 from autograder.ingest.errors import SubmissionError
+from autograder.ingest.magics import is_cell_magic, strip_magics
 
 GRADER_MARK = "# rl4llm: grader cell"
 """First line of every cell that belongs to the grader (never part of the student's code)."""
@@ -48,7 +49,6 @@ MAX_NOTEBOOK_BYTES = 20 * 1024**2
 _MARKER_RE = re.compile(r"^\s*#\s*(?:module|exercise)\s*:\s*([A-Za-z0-9_]+?)(?:\.py)?\s*$")
 _WRITEFILE_RE = re.compile(r"^\s*%%writefile(?:\s+-a)?\s+(?:\S*/)?([A-Za-z0-9_]+)\.py\s*$")
 _FUTURE_RE = re.compile(r"^from[ \t]+__future__[ \t]+import[ \t]+[\w \t,]+$", re.MULTILINE)
-_SHELL_OR_MAGIC = re.compile(r"^\s*(?:[%!]|\w+\s*=\s*!)")
 
 
 def is_grader_cell(source: str, metadata: dict | None = None) -> bool:
@@ -68,59 +68,6 @@ def _grade_cell_exercise(cell: dict) -> str:
     nb = cell["metadata"].get("nbgrader")
     gid = nb.get("grade_id", "") if isinstance(nb, dict) else ""
     return str(gid).partition("-")[0] if is_grader_cell(cell["source"], cell["metadata"]) else ""
-
-
-# -- magics -------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def _transformer():
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-    except Exception:  # noqa: BLE001 - IPython is optional
-        return None
-    return TransformerManager()
-
-
-def _compiles(src: str) -> bool:
-    try:
-        compile(src, "<cell>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
-def _blank_out(line: str) -> str:
-    indent = line[: len(line) - len(line.lstrip())]
-    return f"{indent}pass  # IPython magic/shell line dropped by the grader"
-
-
-def is_cell_magic(src: str) -> bool:
-    """Whether the cell starts with a cell magic (``%%time``, ``%%bash``...)."""
-    first = next((ln for ln in src.splitlines() if ln.strip()), "")
-    return first.lstrip().startswith("%%")
-
-
-def strip_magics(src: str) -> str:
-    """The one magic rule: IPython magics and ``!`` shell lines become ``pass``.
-
-    A cell that is already valid Python is kept as it is (a ``%`` line inside a
-    string stays). A cell magic (``%%time``...) drops the whole cell (a comment is
-    left). Lines are replaced one for one, so line numbers in tracebacks stay right.
-    """
-    if _compiles(src):
-        return src
-    if is_cell_magic(src):
-        return "# IPython cell magic dropped by the grader\n"
-    tm = _transformer()
-    if tm is not None:
-        try:
-            code = tm.transform_cell(src)
-        except Exception:  # noqa: BLE001 - fall back to the line rule
-            code = None
-        if code is not None:
-            lines = [_blank_out(ln) if "get_ipython()" in ln else ln for ln in code.splitlines()]
-            return "\n".join(lines) + "\n"
-    lines = [_blank_out(ln) if _SHELL_OR_MAGIC.match(ln) else ln for ln in src.splitlines()]
-    return "\n".join(lines) + "\n"
 
 
 # -- cells into one module ----------------------------------------------------------------------
