@@ -71,8 +71,8 @@ Integration (the capstone, graded): your ``group_advantages`` and ``grpo_loss``
 functions here drive 12 GRPO steps (16 prompts x 8 samples, temperature 1) of the
 capstone's small model from its SFT checkpoint, in your worker. Only the final
 weights come back: the grader samples 600 held-out prompts from them with its own
-code and requires a sampled accuracy at least 8 points above the SFT checkpoint's
-on the same prompts (a correct implementation adds about 13). So this check also
+code and requires a sampled accuracy at least 2 points above the SFT checkpoint's
+on the same prompts (a correct implementation adds 8 to 14). So this check also
 needs your ex07, ex09 and ex10 files, and fails if any of those functions is wrong
 in a way that stops learning.
 """

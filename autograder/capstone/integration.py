@@ -31,7 +31,11 @@ from autograder.capstone.model import Config, TinyGPT
 
 CONFIG = rlvr.RlvrConfig(steps=12, prompts=16, group=8, eval_every=10**9, eval_prompts=1)
 EVAL_PROMPTS = 600
-MIN_GAIN = 0.08  # accuracy points over SFT the short run must add
+# Accuracy the short run must add over SFT. Measured (600 prompts): the reference adds
+# +7.8 to +13.7 points (seeds 0, 1, 2 and a grading seed); a sign-flipped grpo_loss loses
+# 71 and the ex11 no-shift bug 43. 2 points sits > 3 seed-to-seed deviations below the
+# reference's mean gain: noise never fails a correct run, and those bugs never pass.
+MIN_GAIN = 0.02
 
 
 # What the worker executes, in dependency order (each imports only those before it).
