@@ -1,10 +1,12 @@
 """Time per capstone phase, and accuracy / KL per seed.
 
-Usage: python benchmarks/bench_capstone.py [--seeds 3] [--course DIR] [--sft] [--only rlvr|rlhf]
+Usage: python benchmarks/bench_capstone.py [--seeds 3] [--first-seed 0] [--course DIR] [--sft]
+       [--only rlvr|rlhf|integration]
 
 Phases: SFT regeneration (``--sft``; minutes, written to a temp file, not over the shipped
 checkpoint), RLVR (GRPO) per seed, RLHF per seed (reward model, then PPO with
-``kl_coef = 0`` and with ``rlhf.KL_COEF``), and the short GRPO run of the integration check.
+``kl_coef = 0`` and with ``rlhf.KL_COEF``), and the integration check (its 12 GRPO steps,
+then the grader's own measurement of the SFT checkpoint and of the result, and the verdict).
 ``--course`` is a folder laid out like ``course/`` (default ``solutions/``); its ex09 must
 read ``<answer>`` first (SPEC, turn 2). Run it on an otherwise idle machine; the torch thread
 count is printed with the figures.
@@ -30,6 +32,7 @@ from autograder.capstone import integration, rlhf, rlvr, sft, student  # noqa: E
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. +seeds-1")
     ap.add_argument("--course", default=str(ROOT / "solutions"))
     ap.add_argument("--sft", action="store_true", help="also time the SFT regeneration")
     ap.add_argument("--only", choices=["rlvr", "rlhf", "integration"])
@@ -45,7 +48,7 @@ def main() -> int:
                   f"{meta['held_out_sampled_accuracy']:.1%}, greedy "
                   f"{meta['held_out_greedy_accuracy']:.1%}, identical to the shipped weights: "
                   f"{same}")  # fmt: skip
-    seeds = range(args.seeds)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     if args.only in (None, "rlvr"):
         fns = student.load(args.course, student.RLVR_NEEDS)
         student.check_rewards(fns)
@@ -77,9 +80,11 @@ def main() -> int:
         for seed in seeds:
             t0 = time.perf_counter()
             state = integration.short_grpo(fns, seed)
-            acc = integration.evaluate_state(state, seed)
-            print(f"integration seed {seed}: {time.perf_counter() - t0:.0f} s, held-out "
-                  f"accuracy {acc:.1%}")  # fmt: skip
+            t1 = time.perf_counter()
+            passed, before, after = integration.verdict(state, seed)
+            print(f"integration seed {seed}: GRPO {t1 - t0:.0f} s, grader's measurement "
+                  f"{time.perf_counter() - t1:.0f} s; held-out accuracy {before:.1%} -> "
+                  f"{after:.1%} ({after - before:+.1%}), passed: {passed}")  # fmt: skip
     return 0
 
 

@@ -65,6 +65,16 @@ at column ``prompt_len - 1``; the sum equals a plain loop); the gradients of
 ``token_logprobs`` (``one_hot - softmax``, divided by the temperature) and of
 ``sequence_logprob`` (the mask, zero on padding holding ``-inf``); and the reference
 on fresh random batches.
+
+Integration (the capstone, graded): your ``group_advantages`` and ``grpo_loss``
+(ex10), ``kl_k3`` (ex07), ``math_reward`` and ``format_reward`` (ex09) and the three
+functions here drive 12 GRPO steps (16 prompts x 8 samples, temperature 1) of the
+capstone's small model from its SFT checkpoint, in your worker. Only the final
+weights come back: the grader samples 600 held-out prompts from them with its own
+code and requires a sampled accuracy at least 2 points above the SFT checkpoint's
+on the same prompts (a correct implementation adds 8 to 14). So this check also
+needs your ex07, ex09 and ex10 files, and fails if any of those functions is wrong
+in a way that stops learning.
 """
 
 # Generated from solutions/ex11_lm.py by `python -m autograder build-course`.

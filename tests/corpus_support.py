@@ -123,6 +123,12 @@ def graded_for(entry: Entry) -> list[str]:
     return [entry.exercise, *dependents(entry.exercise)]
 
 
+# Modules a worker loads beyond its reference module's imports: ex11's integration check
+# runs the student's ex07, ex09 and ex10 functions in the ex11 worker (a batch must not put
+# an entry of those exercises next to an ex11 entry). They are not graded for such entries.
+WORKER_ALSO_LOADS = {"ex11_lm": ("ex07_kl", "ex09_verifiers", "ex10_grpo")}
+
+
 @functools.cache
 def _loaded_by(entry: Entry) -> frozenset[str]:
     """Exercise modules that the workers grading ``entry`` can load (the entry's own imports too)."""
@@ -134,7 +140,7 @@ def _loaded_by(entry: Entry) -> frozenset[str]:
             continue
         loaded.add(name)
         imports = _imported_exercises(entry.path) if name == entry.exercise else imports_of(name)
-        frontier += [n for n in imports if n in EXERCISES]
+        frontier += [n for n in (*imports, *WORKER_ALSO_LOADS.get(name, ())) if n in EXERCISES]
     return frozenset(loaded)
 
 

@@ -222,3 +222,37 @@ def test_the_grader_evaluates_returned_weights_itself_and_rejects_malformed_ones
     bad["tok.weight"] = torch.zeros(3, 3)
     with pytest.raises(ValueError):
         integration.evaluate_state(bad, 0)
+
+
+# -- the record the capstone questions check ---------------------------------------------------
+def test_the_record_ties_the_figures_to_the_source_files(tmp_path):
+    from types import SimpleNamespace
+
+    from autograder.capstone import record
+
+    for name in ("ex07_kl", "ex08_reward_model"):
+        (tmp_path / f"{name}.py").write_text(f"# {name}\n")
+    modules = ["ex08_reward_model", "ex07_kl"]
+
+    def run(r0, r1, a0, a1, kl):
+        return SimpleNamespace(curve=SimpleNamespace(reward=[r0, r1], accuracy=[a0, a1], kl=[kl]))
+
+    summary = {0.0: [run(0.1, 0.9, 0.7, 0.4, 3.0)], 2.0: [run(0.1, 0.3, 0.7, 0.72, 0.2)]}
+    rec = record.build(tmp_path, modules, [0], summary)
+    assert rec["settings"]["kl_coef=0"] == {
+        "rm_score_gain": 0.8,
+        "accuracy_change": -0.3,
+        "final_accuracy": 0.4,
+        "final_kl": 3.0,
+    }
+    path = record.write(tmp_path / "out", rec)
+    import json
+
+    loaded = json.loads(path.read_text())
+    assert record.problem(loaded, tmp_path, modules) is None
+    edited = json.loads(path.read_text())
+    edited["settings"]["kl_coef=0"]["final_accuracy"] = 0.9
+    assert "edited" in record.problem(edited, tmp_path, modules)
+    (tmp_path / "ex07_kl.py").write_text("# changed\n")
+    assert "changed" in record.problem(loaded, tmp_path, modules)
+    assert record.problem({"version": 0}, tmp_path, modules) is not None

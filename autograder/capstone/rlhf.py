@@ -282,6 +282,10 @@ def run_cli(args: argparse.Namespace, seeds: list[int], out: Path, progress: boo
                         out / f"rlhf_seed{seed}.png", "reward-model score",
                         "KL to SFT (k3, summed per completion)")  # fmt: skip
         print(f"    {time.perf_counter() - t0:.0f} s  [{png}]")
+    from autograder.capstone import record
+
+    path = record.write(out, record.build(args.course, sorted(student.RLHF_NEEDS), seeds, summary))
+    print(f"  record for the capstone questions: {path}")
     if len(seeds) > 1:
         for kl_coef, rs in summary.items():
             acc = statistics.mean(r.curve.accuracy[-1] - r.curve.accuracy[0] for r in rs)

@@ -355,3 +355,44 @@ def test_the_pipeline_matches_the_reference_on_fresh_random_batches(impl, ref, r
         exp_s = ref.sequence_logprob(exp_lp, exp_m)
         got_s = impl.sequence_logprob(exp_lp, exp_m)
         expect_array(got_s, exp_s, f"sequence_logprob{call}", rtol=1e-5, atol=1e-5)
+
+
+# -- integration: the student's functions train a small language model ------------------------------
+CAPSTONE_MODULES = ("ex07_kl", "ex09_verifiers", "ex10_grpo")
+CAPSTONE_TIMEOUT = 300.0  # 12 GRPO steps: about 20 s on two idle cores
+
+
+def test_your_functions_drive_a_short_grpo_run_that_raises_accuracy(impl, rng):
+    """12 GRPO steps from the SFT checkpoint with your functions; the grader measures the result.
+
+    The run happens in your worker (your ``group_advantages``, ``grpo_loss``, ``kl_k3``,
+    ``math_reward``, ``format_reward`` and this exercise's functions); only the final weights
+    come back, and the grader samples 600 held-out prompts from them with its own code.
+    """
+    from autograder.capstone import integration, sft
+
+    for name in CAPSTONE_MODULES:
+        impl.module(name).ensure_imported()
+    seed = int(rng.integers(0, 2**31 - 1))
+    start = {k: v.clone() for k, v in sft.load()[0].state_dict().items()}
+    state = impl.using(timeout=CAPSTONE_TIMEOUT).probe(
+        "grader_code",
+        integration.worker_sources(),
+        "autograder.capstone.integration",
+        "worker_entry",
+        start,
+        seed,
+    )
+    assert isinstance(state, dict) and all(isinstance(v, Array) for v in state.values()), (
+        f"the capstone run returned {show(state)}, not the model's weights"
+    )
+    try:
+        tensors = {k: torch.from_numpy(np.array(v.value)) for k, v in state.items()}
+        passed, before, after = integration.verdict(tensors, seed)
+    except ValueError as exc:
+        raise AssertionError(f"the weights your run produced are unusable: {exc}") from None
+    assert passed, (
+        f"after 12 GRPO steps with your functions, held-out sampled accuracy is {after:.1%}; "
+        f"the SFT model it started from scores {before:.1%} on the same prompts, and the run "
+        f"must add at least {integration.MIN_GAIN * 100:.0f} points (seed {seed})"
+    )

@@ -9,6 +9,8 @@ the grader process.
 from __future__ import annotations
 
 import random
+import sys
+import types
 
 import standins  # the exercise stand-ins (the worker's folder is on sys.path)
 
@@ -181,6 +183,32 @@ def echo(value):
     return value
 
 
+def grader_code(sources: list, module: str, function: str, *args, **kwargs):
+    """Run ``module.function(*args, **kwargs)`` of grader code sent as source text.
+
+    ``sources`` is ``[[dotted_name, source], ...]`` in dependency order. Each is executed
+    as a fresh module registered under its dotted name (parent packages become empty
+    stubs that import nothing from disk), so grader code (e.g. the capstone's model and
+    trainer) runs next to the student's functions without the worker importing any of
+    the grader's files. The caller re-checks whatever comes back.
+    """
+    for name, source in sources:
+        parts = name.split(".")
+        for i in range(1, len(parts)):
+            pkg = ".".join(parts[:i])
+            if pkg not in sys.modules:
+                stub = types.ModuleType(pkg)
+                stub.__path__ = []  # a package whose submodules come only from sys.modules
+                sys.modules[pkg] = stub
+        mod = types.ModuleType(name)
+        mod.__file__ = f"/grader/{name.replace('.', '/')}.py"
+        sys.modules[name] = mod  # before exec: dataclasses look their module up
+        exec(compile(source, mod.__file__, "exec"), mod.__dict__)  # noqa: S102
+        if len(parts) > 1:
+            setattr(sys.modules[".".join(parts[:-1])], parts[-1], mod)
+    return getattr(sys.modules[module], function)(*args, **kwargs)
+
+
 PROBES = {
     "grad": grad,
     "inputs_after": inputs_after,
@@ -199,4 +227,5 @@ PROBES = {
     "set_grads": set_grads,
     "sampler": sampler,
     "set_module_attr": set_module_attr,
+    "grader_code": grader_code,
 }
