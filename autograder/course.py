@@ -23,6 +23,9 @@ class Assignment:
         exercises: the exercise modules it holds, in order.
         questions: the question groups of ``solutions/questions.py`` it ends with.
         intro: a paragraph under the heading (Markdown).
+        carried: functions of earlier assignments this notebook needs, module -> names
+            (the capstone's integration check runs the student's own ex07/ex09/ex10
+            functions; a notebook is graded on its own, so the student pastes them in).
     """
 
     name: str
@@ -30,6 +33,7 @@ class Assignment:
     exercises: tuple[str, ...]
     questions: tuple[str, ...] = ()
     intro: str = ""
+    carried: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _load() -> dict:
@@ -45,6 +49,7 @@ ASSIGNMENTS: tuple[Assignment, ...] = tuple(
         tuple(a["exercises"]),
         tuple(a.get("questions", ())),
         a.get("intro", ""),
+        tuple((m, tuple(names)) for m, names in a.get("carried", {}).items()),
     )
     for a in _DATA["assignments"]
 )

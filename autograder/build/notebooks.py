@@ -127,6 +127,54 @@ def exercise_cells(b: Builder, exercise: str, rubric: Rubric, solutions_dir: Pat
     return names
 
 
+def carried_cells(b: Builder, a: Assignment, solutions_dir: Path) -> set[str]:
+    """Append the cells of the functions ``a`` needs from earlier assignments.
+
+    Each carried function is a solution cell (the release shows ``# YOUR CODE HERE``: the
+    student pastes the version they wrote before), with the given code of its module (imports,
+    constants) locked above it. No grade cells: those functions were graded where they were
+    written. Returns the top-level names these cells define.
+    """
+    if not a.carried:
+        return set()
+    homes = {ex: other.name for other in ASSIGNMENTS for ex in other.exercises}
+    listing = "\n".join(
+        f"* from `{module}` ({homes.get(module, 'an earlier assignment')}): "
+        + ", ".join(f"`{n}`" for n in names)
+        for module, names in a.carried
+    )
+    b.markdown(
+        "## Your functions from earlier assignments\n\n"
+        "The capstone check trains a small language model with *your* functions, and this "
+        "notebook is graded on its own, so paste your own versions of these functions (and "
+        "any helper they call) into the cells below, replacing `raise NotImplementedError()`:"
+        f"\n\n{listing}\n\nThey are not graded again here; the capstone check uses them.",
+        f"{a.name}-carried",
+    )
+    names: set[str] = set()
+    for module, wanted in a.carried:
+        path = solutions_dir / f"{module}.py"
+        _, chunks = module_chunks(path.read_text(), f"solutions/{path.name}")
+        found = {n for _, c in chunks if c.solution for n in c.names}
+        if missing := sorted(set(wanted) - found):
+            raise NotebookBuildError(
+                f"course.toml carries {missing} from {module}: not defined there"
+            )
+        n_given = 0
+        for text, chunk in chunks:
+            if chunk.solution and not set(chunk.names) & set(wanted):
+                continue
+            names.update(chunk.names)
+            if chunk.solution:
+                b.code(text, cell_meta(grade_id(module, chunk.names[0]), solution=True))
+            else:
+                n_given += 1
+                header = f"# Given code of {module}: run this cell (it is read-only).\n"
+                gid = grade_id(module, f"given{n_given}")
+                b.code(header + text, cell_meta(gid, locked=True))
+    return names
+
+
 def build_notebook(
     a: Assignment, rubric: Rubric | None = None, solutions_dir: Path = SOLUTIONS_DIR
 ):
@@ -134,7 +182,9 @@ def build_notebook(
     rubric = rubric or Rubric.load()
     b = Builder(a)
     b.code(SETUP_CELL, cell_meta(f"{a.name}-setup", locked=True))
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = dict.fromkeys(
+        carried_cells(b, a, solutions_dir), "an earlier assignment"
+    )
     for exercise in a.exercises:
         for name in exercise_cells(b, exercise, rubric, solutions_dir):
             if name in seen and name not in ("np", "torch", "nn"):

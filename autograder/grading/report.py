@@ -8,7 +8,10 @@ import tempfile
 from pathlib import Path
 
 from autograder.grading.results import MANUAL, ON_SUBMISSION, PENDING, RunResult
-from autograder.verdict import TODO
+from autograder.verdict import TODO, Verdict
+
+STUDENT_SIDE = (Verdict.IMPORT_ERROR, Verdict.MISSING_FILE)
+"""Verdicts whose message is about the student's module only; hidden checks may show it."""
 
 MARK = {
     "passed": "PASS",
@@ -27,7 +30,13 @@ def _pts(x: float) -> str:
 def student_output(c) -> str:
     """What a student may see of a check's outcome (hidden checks: pass/fail only)."""
     if c.hidden:
-        return "hidden check: passed" if c.passed else f"hidden check: failed ({c.verdict})"
+        if c.passed:
+            return "hidden check: passed"
+        if c.verdict in STUDENT_SIDE and c.output:
+            # about the student's own module (it is missing or does not import): no expected
+            # value in it, and the student needs the reason to fix it
+            return f"hidden check: failed ({c.verdict}): {c.output}"
+        return f"hidden check: failed ({c.verdict})"
     if c.verdict == "passed":
         return "passed"
     if c.verdict == "failed":
@@ -103,7 +112,7 @@ def gradescope(run: RunResult) -> dict:
                 "status": "passed" if c.passed else "failed",
                 "output": student_output(c),
                 "visibility": "after_published" if c.hidden else "visible",
-                "extra_data": {"verdict": str(c.verdict)},
+                "extra_data": {"check": c.check, "verdict": str(c.verdict)},
             }
             if c.hidden and not c.passed:
                 test["extra_data"]["instructor_output"] = c.output  # stored, never shown
@@ -133,6 +142,7 @@ def pending_test(exercise: str, c) -> dict:
         "output": student_output(c),
         "visibility": "after_published" if c.hidden else "visible",
         "extra_data": {
+            "check": c.check,
             "pending": str(MANUAL if c.manual else c.verdict),
             "verdict": str(MANUAL if c.manual else c.verdict),
             "points": c.max_points,

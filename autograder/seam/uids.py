@@ -106,27 +106,28 @@ def release_uid(slot: tuple[int, int] | None) -> None:
 
 
 def processes_of(uid: int) -> list[int]:
-    """The pids of live processes whose real uid is ``uid``."""
+    """The pids of live processes whose real uid is ``uid`` (zombies are dead: not listed)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/status") as fh:
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            found.append(int(entry))
-                        break
-        except (OSError, ValueError):
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith(
+                ("Z", "X")
+            ):
+                found.append(int(entry))
+        except (OSError, ValueError, KeyError):
             continue
     return found
 
 
-def kill_uid(uid: int, rounds: int = 20) -> None:
+def kill_uid(uid: int, rounds: int = 60) -> None:
     """Kill every process of ``uid`` (a worker's daemons and forks), until none is left.
 
-    Stopping each process first (SIGSTOP) keeps a fork loop from outrunning the sweep.
+    Stopping each process first (SIGSTOP) keeps a fork loop from outrunning the sweep; up to
+    ``rounds`` sweeps 50 ms apart (a loaded machine can take a while to deliver a SIGKILL).
     """
     for _ in range(rounds):
         pids = processes_of(uid)
