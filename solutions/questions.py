@@ -208,21 +208,21 @@ CAP1_rm_score_gain: float | None = None
 """Reward-model score gain with kl_coef = 0: ``settings["kl_coef=0"]["rm_score_gain"]`` of
 your record (final minus first evaluation, mean over your seeds), within 0.005."""
 ### BEGIN SOLUTION
-CAP1_rm_score_gain = 0.95
+CAP1_rm_score_gain = 1.65
 ### END SOLUTION
 
 CAP1_accuracy_change: float | None = None
 """Change of true (verifier) held-out accuracy with kl_coef = 0, a fraction:
 ``settings["kl_coef=0"]["accuracy_change"]`` of your record, within 0.005."""
 ### BEGIN SOLUTION
-CAP1_accuracy_change = -0.31
+CAP1_accuracy_change = -0.73
 ### END SOLUTION
 
 CAP1_final_kl: float | None = None
 """Final KL to the SFT model with kl_coef = 0: ``settings["kl_coef=0"]["final_kl"]`` of your
 record, within 0.005."""
 ### BEGIN SOLUTION
-CAP1_final_kl = 6.5
+CAP1_final_kl = 43.63
 ### END SOLUTION
 
 CAP1_choice: str | None = None
@@ -250,20 +250,20 @@ CAP2_kl_coef = 2.0
 CAP2_rm_score_gain: float | None = None
 """Reward-model score gain with that kl_coef (your record's ``rm_score_gain``), within 0.005."""
 ### BEGIN SOLUTION
-CAP2_rm_score_gain = 0.2
+CAP2_rm_score_gain = 0.37
 ### END SOLUTION
 
 CAP2_accuracy_change: float | None = None
 """Change of true held-out accuracy with that kl_coef (your record's ``accuracy_change``),
 a fraction, within 0.005."""
 ### BEGIN SOLUTION
-CAP2_accuracy_change = 0.01
+CAP2_accuracy_change = -0.02
 ### END SOLUTION
 
 CAP2_final_kl: float | None = None
 """Final KL to the SFT model with that kl_coef (your record's ``final_kl``), within 0.005."""
 ### BEGIN SOLUTION
-CAP2_final_kl = 0.4
+CAP2_final_kl = 0.17
 ### END SOLUTION
 
 CAP2_accuracy_held_better: bool | None = None
@@ -301,7 +301,7 @@ CAP3_rm_score_given_up: float | None = None
 """Reward-model score gain without the penalty minus with it (CAP1_rm_score_gain minus
 CAP2_rm_score_gain, from your record), within 0.01."""
 ### BEGIN SOLUTION
-CAP3_rm_score_given_up = 0.75
+CAP3_rm_score_given_up = 1.28
 ### END SOLUTION
 
 CAP3_why: str = ""
@@ -310,9 +310,9 @@ show: what did the kl_coef = 0 policy write, and why does staying near SFT preve
 (graded by hand)"""
 ### BEGIN SOLUTION
 CAP3_why = (
-    "Without the penalty the policy drifts far from the SFT model towards what the flawed "
-    "reward model over-rates, the '!' padding the labeller liked, and its answers get worse "
-    "while the reward-model score rises. The KL term charges every token for moving away from "
+    "Without the penalty the policy drifts far from the SFT model (KL about 44) towards what "
+    "the flawed reward model over-rates, the '!' padding the labeller liked: every completion "
+    "starts with '!!!!!!!!!' and almost no answer is right, while the reward-model score rises. The KL term charges every token for moving away from "
     "SFT, so the policy keeps most of its SFT behaviour, stays where the reward model was "
     "trained and is still roughly right, and accuracy holds; the price is a smaller score."
 )
