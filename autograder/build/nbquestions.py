@@ -208,6 +208,7 @@ QUESTION_INTROS = {
         "The lesson's *check your understanding* questions. Each answer is one letter, e.g. "
         '`"B"`; CU2 also asks for a short explanation in your own words, graded by hand.\n'
     ),
+    # Not in a notebook yet (course.toml): the record cannot travel with a notebook submission.
     "capstone": (
         "Three questions on what **your** RLHF run did. From a terminal, in the folder that "
         "holds your `course/`, run `python -m autograder capstone --only rlhf --seeds 3` (a few "
