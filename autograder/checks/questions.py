@@ -17,7 +17,17 @@ Three kinds of answer, three ways of grading:
   (``python -m autograder grade``). Anywhere else a valid answer is reported as
   "graded on submission" and left out of the total. A wrong choice gets a hint, never
   the letter.
-* **Explanations** (Q3, CU2): listed under ``manual`` in ``rubric.toml``; a person
+* **Capstone** (CAP1-CAP3): answered from the student's own RLHF run, which takes
+  minutes, so it is never re-run here. ``python -m autograder capstone`` writes
+  ``capstone_record.json`` (figures, a hash of the ex06-ex11 files it ran, a digest over
+  both); the student submits it next to ``questions.py``. The grader reads it from the
+  submission folder in this (parent) process (:mod:`autograder.capstone.answers`): it must
+  be unedited and made from the submitted files, and each number must be its figure within
+  the tolerance the question states. CAP1's letter and CAP2's yes/no answers are checked
+  against the directions in that record (so a correct run that did not hack loses nothing),
+  CAP3's letter against the key. A missing or stale record fails with what to run; blank
+  answers are "not answered" first.
+* **Explanations** (Q3, CU2, CAP3): listed under ``manual`` in ``rubric.toml``; a person
   awards their points. The check only reports "needs manual grading" (or
   "not answered" for an empty one); it never gives or takes points.
 """
