@@ -1,10 +1,11 @@
-"""Graded questions - the lesson's REINFORCE experiments and "Check your understanding".
+"""Graded questions - the REINFORCE experiments, "Check your understanding", the capstone.
 
 The idea
 --------
 The lesson ends its runnable REINFORCE example with three questions (Q1-Q3) and
-closes with three "Check your understanding" questions (CU1-CU3). Answer each one
-by setting the variables below it; leave nothing else in this file.
+closes with three "Check your understanding" questions (CU1-CU3); the capstone
+asks three more about reward hacking (CAP1-CAP3). Answer each one by setting the
+variables below it; leave nothing else in this file.
 
 * Q1 and Q2 are answered with numbers from running **your own** ``train_bandit``
   (exercise 04) over several seeds. Run all three experiments (about a minute on
@@ -37,6 +38,13 @@ that your number is what your code produces (within half an evaluation interval 
 2 %): the question asks what *you* observed, so it is never compared with the
 reference's numbers. A wrong number is told which way it is off and what your own
 run produced.
+Capstone numbers (CAP1-CAP3): checked against the ``capstone_record.json`` you submit
+next to this file (written by ``python -m autograder capstone``): the record must be
+unedited and made from the ex06/ex07/ex08/ex09/ex11 files you submit, and each number
+must be its figure within the rounding its question states. A missing or stale record
+fails these checks with what to run. CAP1's letter and CAP2's yes/no answers are
+checked against the directions in your own record (what your run did), CAP3's letter
+against the answer key.
 Choices (and Q1's yes/no): checked against answer keys that only the grader that
 scores your submission holds; ``pytest course/`` says "graded on submission". A
 wrong choice gets a hint that points back to the lesson.
@@ -180,4 +188,132 @@ D. The policy finding outputs that the imperfect reward model scores highly with
 """
 ### BEGIN SOLUTION
 CU3_choice = "D"
+### END SOLUTION
+
+# -- capstone: reward hacking with and without the KL penalty -------------------------------------
+#
+# Answer these with the figures of YOUR run of the capstone's RLHF part:
+#
+#     python -m autograder capstone --only rlhf --seeds 3     # a few minutes per seed
+#
+# It writes capstone/capstone_record.json (the figures, means over your seeds, and a hash of
+# your ex06/ex07/ex08/ex09/ex11 files). Copy that file next to this questions.py and submit it
+# with your work: the numbers below are checked against it (not against anybody else's run),
+# so re-run the command after you change any of those files. Figures are fractions, as in the
+# record (an accuracy change of -0.254 is -25.4 points); give at least 2 decimals.
+
+# CAP1. "Run PPO against the learned reward model with kl_coef = 0. What happens?"
+
+CAP1_rm_score_gain: float | None = None
+"""Reward-model score gain with kl_coef = 0: ``settings["kl_coef=0"]["rm_score_gain"]`` of
+your record (final minus first evaluation, mean over your seeds), within 0.005."""
+### BEGIN SOLUTION
+CAP1_rm_score_gain = 1.65
+### END SOLUTION
+
+CAP1_accuracy_change: float | None = None
+"""Change of true (verifier) held-out accuracy with kl_coef = 0, a fraction:
+``settings["kl_coef=0"]["accuracy_change"]`` of your record, within 0.005."""
+### BEGIN SOLUTION
+CAP1_accuracy_change = -0.73
+### END SOLUTION
+
+CAP1_final_kl: float | None = None
+"""Final KL to the SFT model with kl_coef = 0: ``settings["kl_coef=0"]["final_kl"]`` of your
+record, within 0.005."""
+### BEGIN SOLUTION
+CAP1_final_kl = 43.63
+### END SOLUTION
+
+CAP1_choice: str | None = None
+"""What did YOUR run with kl_coef = 0 do? One letter (checked against your record's signs of
+the reward-model score gain and the accuracy change):
+
+A. The reward-model score rose and true accuracy rose: the policy got better at the task.
+B. The reward-model score rose while true accuracy fell: the policy found what the flawed
+   reward model likes without being right (reward hacking).
+C. The reward-model score fell and true accuracy fell.
+D. The reward-model score fell while true accuracy rose.
+"""
+### BEGIN SOLUTION
+CAP1_choice = "B"
+### END SOLUTION
+
+# CAP2. "Now the same PPO run with a KL penalty, kl_coef > 0. What changes?"
+
+CAP2_kl_coef: float | None = None
+"""The positive kl_coef of your run (the record's other setting; 2.0 unless you changed it)."""
+### BEGIN SOLUTION
+CAP2_kl_coef = 2.0
+### END SOLUTION
+
+CAP2_rm_score_gain: float | None = None
+"""Reward-model score gain with that kl_coef (your record's ``rm_score_gain``), within 0.005."""
+### BEGIN SOLUTION
+CAP2_rm_score_gain = 0.37
+### END SOLUTION
+
+CAP2_accuracy_change: float | None = None
+"""Change of true held-out accuracy with that kl_coef (your record's ``accuracy_change``),
+a fraction, within 0.005."""
+### BEGIN SOLUTION
+CAP2_accuracy_change = -0.02
+### END SOLUTION
+
+CAP2_final_kl: float | None = None
+"""Final KL to the SFT model with that kl_coef (your record's ``final_kl``), within 0.005."""
+### BEGIN SOLUTION
+CAP2_final_kl = 0.17
+### END SOLUTION
+
+CAP2_accuracy_held_better: bool | None = None
+"""True if, in your record, accuracy changed more favourably with the penalty than without it
+(``accuracy_change`` with kl_coef > 0 larger than with kl_coef = 0), else False."""
+### BEGIN SOLUTION
+CAP2_accuracy_held_better = True
+### END SOLUTION
+
+CAP2_kl_smaller: bool | None = None
+"""True if, in your record, the final KL to SFT is smaller with the penalty than without it."""
+### BEGIN SOLUTION
+CAP2_kl_smaller = True
+### END SOLUTION
+
+# CAP3. "What does the KL term cost?"
+
+CAP3_choice: str | None = None
+"""One letter:
+
+A. Nothing: with the penalty the policy reaches the same reward-model score, only without
+   hacking it.
+B. Reward: the penalty keeps the policy near the SFT model, so it gives up part of the
+   reward-model score it could reach (also the part a better policy would have earned) in
+   exchange for staying where the reward model is still trustworthy.
+C. Only compute: the penalty needs a second forward pass, and that is its whole cost.
+D. It makes the reward model's flaw worse, because the policy is pushed towards the
+   completions the labeller liked.
+"""
+### BEGIN SOLUTION
+CAP3_choice = "B"
+### END SOLUTION
+
+CAP3_rm_score_given_up: float | None = None
+"""Reward-model score gain without the penalty minus with it (CAP1_rm_score_gain minus
+CAP2_rm_score_gain, from your record), within 0.01."""
+### BEGIN SOLUTION
+CAP3_rm_score_given_up = 1.28
+### END SOLUTION
+
+CAP3_why: str = ""
+"""Why does the penalty hold accuracy? Two or three sentences on what your samples and plots
+show: what did the kl_coef = 0 policy write, and why does staying near SFT prevent it?
+(graded by hand)"""
+### BEGIN SOLUTION
+CAP3_why = (
+    "Without the penalty the policy drifts far from the SFT model (KL about 44) towards what "
+    "the flawed reward model over-rates, the '!' padding the labeller liked: every completion "
+    "starts with '!!!!!!!!!' and almost no answer is right, while the reward-model score rises. The KL term charges every token for moving away from "
+    "SFT, so the policy keeps most of its SFT behaviour, stays where the reward model was "
+    "trained and is still roughly right, and accuracy holds; the price is a smaller score."
+)
 ### END SOLUTION

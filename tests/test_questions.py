@@ -1,5 +1,9 @@
 """The graded questions: answers file, experiments, bands, grading and feedback.
 
+The capstone questions (CAP1-CAP3) are checked against a ``capstone_record.json``; a real
+one takes minutes of PPO, so :func:`write_record` builds one with ``record.py``'s own
+functions from made-up run figures (those of the reference answers unless told).
+
 Grading runs go through ``autograder.grading.grade`` in a fresh interpreter (as in
 ``test_cli.py``) so that they cannot disturb this session. Each re-runs the
 submission's ``train_bandit``; the slowest (the reference, Q1 and Q2 on 5 seeds)
@@ -46,7 +50,8 @@ SOLUTIONS = REPO / "solutions"
 COURSE = REPO / "course"
 TIMEOUT = 600
 
-CHOICES = ["Q1_same_speed", "Q3_choice", "CU1_choice", "CU2_choice", "CU3_choice"]
+CHOICES = ["Q1_same_speed", "Q3_choice", "CU1_choice", "CU2_choice", "CU3_choice", "CAP3_choice"]
+ANSWER_NAME = re.compile(r"^(Q\d|CU\d|CAP\d)_")
 CHECK = {
     "q1_numbers": "test_q1_episodes_to_90_with_target_2_and_target_0",
     "q1_same": "test_q1_does_target_0_learn_as_fast_as_target_2",
@@ -57,8 +62,15 @@ CHECK = {
     "cu2": "test_cu2_why_ppo_clips_its_objective",
     "cu2_why": "test_cu2_why_explained",
     "cu3": "test_cu3_what_reward_hacking_is",
+    "cap1_numbers": "test_cap1_figures_without_kl_are_those_of_your_record",
+    "cap1_choice": "test_cap1_what_your_run_without_kl_did",
+    "cap2_numbers": "test_cap2_figures_with_kl_are_those_of_your_record",
+    "cap2_bools": "test_cap2_what_the_kl_penalty_changed_in_your_run",
+    "cap3_choice": "test_cap3_what_the_kl_term_costs",
+    "cap3_number": "test_cap3_the_reward_model_score_given_up_is_that_of_your_record",
+    "cap3_why": "test_cap3_why_explained",
 }
-MANUAL_CHECKS = {CHECK["q3_why"], CHECK["cu2_why"]}
+MANUAL_CHECKS = {CHECK["q3_why"], CHECK["cu2_why"], CHECK["cap3_why"]}
 
 GRADE_SCRIPT = textwrap.dedent(
     """\
@@ -96,17 +108,53 @@ def grade_questions(submission: Path, extra: list[str] | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def submission(tmp: Path, questions: str | None = None, ex04: str | None = None) -> Path:
-    """The reference exercises, and the given questions.py (default: the reference answers)."""
+def submission(
+    tmp: Path, questions: str | None = None, ex04: str | None = None, record: bool = False
+) -> Path:
+    """The reference exercises, and the given questions.py (default: the reference answers).
+
+    ``record``: also the capstone's modules and a record for them (:func:`write_record`).
+    """
     tmp.mkdir(parents=True, exist_ok=True)
-    for path in SOLUTIONS.glob("ex0[1-4]_*.py"):
+    for path in SOLUTIONS.glob("ex*.py"):
         shutil.copy(path, tmp / path.name)
     if ex04 is not None:
         (tmp / "ex04_reinforce.py").write_text(ex04)
     (tmp / "questions.py").write_text(
         questions if questions is not None else (SOLUTIONS / "questions.py").read_text()
     )
+    if record:
+        write_record(tmp)
     return tmp
+
+
+def fake_runs(gain: float, change: float, kl: float, seeds: int = 3) -> list:
+    """``seeds`` equal stand-ins for ``rlhf.RlhfRun``: what ``record.figures`` reads."""
+    from types import SimpleNamespace
+
+    curve = SimpleNamespace(reward=[0.1, 0.1 + gain], accuracy=[0.7, 0.7 + change], kl=[0.0, kl])
+    return [SimpleNamespace(curve=curve) for _ in range(seeds)]
+
+
+def write_record(folder: Path, summary: dict | None = None) -> dict:
+    """A valid ``capstone_record.json`` for the modules in ``folder``; returns it.
+
+    ``summary`` (``{kl_coef: runs}``) defaults to runs whose figures are the reference
+    answers of CAP1 and CAP2.
+    """
+    from autograder.capstone import answers, record
+
+    if summary is None:
+        ref = reference("questions")
+        summary = {
+            0.0: fake_runs(ref.CAP1_rm_score_gain, ref.CAP1_accuracy_change, ref.CAP1_final_kl),
+            ref.CAP2_kl_coef: fake_runs(
+                ref.CAP2_rm_score_gain, ref.CAP2_accuracy_change, ref.CAP2_final_kl
+            ),
+        }
+    rec = record.build(folder, answers.MODULES, [0, 1, 2], summary)
+    record.write(folder, rec)
+    return rec
 
 
 def with_answers(source: str, **answers: object) -> str:
@@ -126,9 +174,9 @@ def test_the_stub_keeps_every_answer_blank_and_imports():
     )
     namespace: dict = {}
     exec(compile(stub, "course/questions.py", "exec"), namespace)
-    answers = {k: v for k, v in namespace.items() if re.match(r"^(Q\d|CU\d)_", k)}
+    answers = {k: v for k, v in namespace.items() if ANSWER_NAME.match(k)}
     ref = reference("questions")
-    expected = {k for k in vars(ref) if re.match(r"^(Q\d|CU\d)_", k)}
+    expected = {k for k in vars(ref) if ANSWER_NAME.match(k)}
     assert set(answers) == expected, (
         f"expected the stub to declare {sorted(expected)}, got {sorted(answers)}"
     )
@@ -164,9 +212,7 @@ def test_every_answer_has_a_type_hint_and_a_docstring():
             )
             declared[node.target.id] = doc
     missing = [
-        k
-        for k in vars(reference("questions"))
-        if re.match(r"^(Q\d|CU\d)_", k) and not declared.get(k)
+        k for k in vars(reference("questions")) if ANSWER_NAME.match(k) and not declared.get(k)
     ]
     assert not missing, f"expected a typed declaration followed by a docstring for {missing}"
 
@@ -349,8 +395,8 @@ def test_manual_checks_are_outside_the_automatic_total_and_have_no_score_in_resu
 
 # -- end to end -----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def reference_grade() -> dict:
-    return grade_questions(SOLUTIONS)
+def reference_grade(tmp_path_factory) -> dict:
+    return grade_questions(submission(tmp_path_factory.mktemp("ref"), record=True))
 
 
 def test_the_reference_answers_score_full_marks(reference_grade):
@@ -371,7 +417,7 @@ def test_explanations_are_marked_needs_manual_grading_in_results_json(reference_
         c = reference_grade["checks"][check]
         assert c["verdict"] == MANUAL and c["score"] == 0 and not c["counted"], c
     entries = [t for t in reference_grade["gradescope"]["tests"] if "explained" in t["name"]]
-    assert len(entries) == 2 and all(
+    assert len(entries) == len(MANUAL_CHECKS) and all(
         t["output"].startswith(MANUAL) and "score" not in t for t in entries
     ), entries
     assert any("a person grades" in n for n in reference_grade["notes"]), reference_grade["notes"]
@@ -453,6 +499,7 @@ def test_pytest_course_shows_the_questions_graded_on_submission_and_manual(tmp_p
         (SOLUTIONS / "questions.py").read_text(), Q2_seeds=None, Q2_episodes_lr_1e4=None
     )
     (course / "questions.py").write_text(source)
+    write_record(course)  # the capstone numbers are checked locally, against the record
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", str(course / "questions.py"), "-p", "no:cacheprovider"],
         cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT,
@@ -469,18 +516,27 @@ def test_pytest_course_shows_the_questions_graded_on_submission_and_manual(tmp_p
         "cu1 what plays",
         "cu2 why ppo",
         "cu3 what reward",
+        "cap3 what the kl term costs",
     ):
         assert re.search(rf"WAIT  {title}.* - graded on submission  \[\?/\d\]", out), (
             title,
             out[-3000:],
         )
-    for title in ("q3 why explained", "cu2 why explained"):
+    for title in (
+        "cap1 figures without kl",
+        "cap1 what your run",
+        "cap2 figures with kl",
+        "cap2 what the kl penalty",
+        "cap3 the reward model score",
+    ):
+        assert re.search(rf"PASS  {title}.*\[\d/\d\]", out), (title, out[-3000:])
+    for title in ("q3 why explained", "cu2 why explained", "cap3 why explained"):
         assert re.search(rf"HAND  {title} - needs manual grading  \[\?/\d\]", out), (
             title,
             out[-3000:],
         )
-    assert re.search(r"^TOTAL\s+2/4\s*$", out, re.MULTILINE), out[-1500:]
-    assert "(+ 6 points in answers graded when you submit)" in out, out[-1500:]
+    assert re.search(r"^TOTAL\s+9/11\s*$", out, re.MULTILINE), out[-1500:]
+    assert "(+ 7 points in answers graded when you submit)" in out, out[-1500:]
 
 
 def test_the_answer_map_covers_every_check_and_every_answer_variable():
@@ -488,7 +544,9 @@ def test_the_answer_map_covers_every_check_and_every_answer_variable():
 
     rubric = Rubric.load().exercises["questions"]
     assert set(ANSWERS) == set(rubric.points), f"expected ANSWERS for {sorted(rubric.points)}"
-    assert set(GROUPS["lesson"]) | set(GROUPS["understanding"]) == set(ANSWERS)
+    assert set(GROUPS["lesson"]) | set(GROUPS["understanding"]) | set(GROUPS["capstone"]) == set(
+        ANSWERS
+    )
     names = [n for names in ANSWERS.values() for n in names]
-    declared = {k for k in vars(reference("questions")) if re.match(r"^(Q\d|CU\d)_", k)}
+    declared = {k for k in vars(reference("questions")) if ANSWER_NAME.match(k)}
     assert sorted(names) == sorted(declared), f"expected each answer read by one check: {names}"

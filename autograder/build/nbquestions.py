@@ -19,8 +19,9 @@ from autograder.grading.rubric import Rubric
 QUESTION_GROUPS = {
     "lesson": "Graded questions: the REINFORCE experiments",
     "understanding": "Graded questions: check your understanding",
+    "capstone": "Graded questions: reward hacking in your capstone run",
 }
-QUESTION_HEAD = re.compile(r"^#\s*((?:Q|CU)\d+)\.\s*(.*)$")
+QUESTION_HEAD = re.compile(r"^#\s*((?:Q|CU|CAP)\d+)\.\s*(.*)$")
 GROUP_HEAD = re.compile(r"^#\s*--\s*(\w+)\s*:")
 
 
@@ -130,7 +131,7 @@ def _check_variables(checks_dir: Path = CHECKS_DIR) -> dict[str, set[str]]:
             for n in ast.walk(fn)
             if isinstance(n, ast.Constant)
             and isinstance(n.value, str)
-            and re.fullmatch(r"(Q|CU)\d+_\w+", n.value)
+            and re.fullmatch(r"(Q|CU|CAP)\d+_\w+", n.value)
         }
     return out
 
@@ -183,8 +184,8 @@ def append_questions(b: Builder, a: Assignment, rubric: Rubric, solutions_dir: P
         graded = [c for c in checks if c.id not in ex.manual and uses.get(c.id, set()) & names]
         if graded:
             b.markdown(
-                "### Checks of your answers\n\nThe grade cells below check every answer above at once "
-                "(the first one re-runs your `train_bandit` where a question needs it).",
+                "### Checks of your answers\n\nThe grade cells below check every answer above at "
+                f"once{CHECKS_NOTE.get(group, '')}.",
                 f"questions-{group}-checks",
             )
         for c in graded:
@@ -207,6 +208,21 @@ QUESTION_INTROS = {
         "The lesson's *check your understanding* questions. Each answer is one letter, e.g. "
         '`"B"`; CU2 also asks for a short explanation in your own words, graded by hand.\n'
     ),
+    # Not in a notebook yet (course.toml): the record cannot travel with a notebook submission.
+    "capstone": (
+        "Three questions on what **your** RLHF run did. From a terminal, in the folder that "
+        "holds your `course/`, run `python -m autograder capstone --only rlhf --seeds 3` (a few "
+        "minutes per seed): it trains PPO against a flawed reward model with `kl_coef = 0` and "
+        "with `kl_coef = 2`, plots both, prints the figures and writes "
+        "`capstone/capstone_record.json`. Copy the figures here, and put that file next to "
+        "`questions.py` in the folder you submit: the numbers are checked against it, and it "
+        "is accepted only for the ex06, ex07, ex08, ex09 and ex11 files it was made from (re-run "
+        "after changing them). Without the record these checks fail and say what to run.\n"
+    ),
+}
+CHECKS_NOTE = {
+    "lesson": " (the first one re-runs your `train_bandit` where a question needs it)",
+    "capstone": " (against your `capstone_record.json`)",
 }
 
 

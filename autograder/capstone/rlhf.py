@@ -285,7 +285,7 @@ def run_cli(args: argparse.Namespace, seeds: list[int], out: Path, progress: boo
     from autograder.capstone import record
 
     path = record.write(out, record.build(args.course, sorted(student.RLHF_NEEDS), seeds, summary))
-    print(f"  record for the capstone questions: {path}")
+    print(f"  record for the capstone questions: {path} (submit it next to questions.py)")
     if len(seeds) > 1:
         for kl_coef, rs in summary.items():
             acc = statistics.mean(r.curve.accuracy[-1] - r.curve.accuracy[0] for r in rs)

@@ -17,7 +17,17 @@ Three kinds of answer, three ways of grading:
   (``python -m autograder grade``). Anywhere else a valid answer is reported as
   "graded on submission" and left out of the total. A wrong choice gets a hint, never
   the letter.
-* **Explanations** (Q3, CU2): listed under ``manual`` in ``rubric.toml``; a person
+* **Capstone** (CAP1-CAP3): answered from the student's own RLHF run, which takes
+  minutes, so it is never re-run here. ``python -m autograder capstone`` writes
+  ``capstone_record.json`` (figures, a hash of the ex06-ex11 files it ran, a digest over
+  both); the student submits it next to ``questions.py``. The grader reads it from the
+  submission folder in this (parent) process (:mod:`autograder.capstone.answers`): it must
+  be unedited and made from the submitted files, and each number must be its figure within
+  the tolerance the question states. CAP1's letter and CAP2's yes/no answers are checked
+  against the directions in that record (so a correct run that did not hack loses nothing),
+  CAP3's letter against the key. A missing or stale record fails with what to run; blank
+  answers are "not answered" first.
+* **Explanations** (Q3, CU2, CAP3): listed under ``manual`` in ``rubric.toml``; a person
   awards their points. The check only reports "needs manual grading" (or
   "not answered" for an empty one); it never gives or takes points.
 """
@@ -26,6 +36,7 @@ from __future__ import annotations
 
 import pytest
 
+from autograder.capstone import answers as cap_answers
 from autograder.checks._support import show
 from autograder.experiments import (
     QUESTION_RUNS,
@@ -65,6 +76,10 @@ HINTS = {
         "re-read section 5 'PPO: Stable Policy Updates' (the soup and the salt shaker): what "
         "does the ratio clip protect the policy from?"
     ),
+    "CAP3_choice": (
+        "compare your two runs' reward-model scores: what does the policy give up by staying "
+        "near the SFT model, and what does it get for it? (lesson, section 6 and the summary)"
+    ),
     "CU3_choice": (
         "re-read section 6: what can a policy do to an *imperfect* reward model, and what do "
         "the KL penalty and verifiable rewards guard against?"
@@ -89,10 +104,30 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "test_cu2_why_ppo_clips_its_objective": ("CU2_choice",),
     "test_cu2_why_explained": ("CU2_why",),
     "test_cu3_what_reward_hacking_is": ("CU3_choice",),
+    "test_cap1_figures_without_kl_are_those_of_your_record": (
+        "CAP1_rm_score_gain",
+        "CAP1_accuracy_change",
+        "CAP1_final_kl",
+    ),
+    "test_cap1_what_your_run_without_kl_did": ("CAP1_choice",),
+    "test_cap2_figures_with_kl_are_those_of_your_record": (
+        "CAP2_kl_coef",
+        "CAP2_rm_score_gain",
+        "CAP2_accuracy_change",
+        "CAP2_final_kl",
+    ),
+    "test_cap2_what_the_kl_penalty_changed_in_your_run": (
+        "CAP2_accuracy_held_better",
+        "CAP2_kl_smaller",
+    ),
+    "test_cap3_what_the_kl_term_costs": ("CAP3_choice",),
+    "test_cap3_the_reward_model_score_given_up_is_that_of_your_record": ("CAP3_rm_score_given_up",),
+    "test_cap3_why_explained": ("CAP3_why",),
 }
 GROUPS: dict[str, tuple[str, ...]] = {
     "lesson": tuple(c for c in ANSWERS if c.startswith("test_q")),
     "understanding": tuple(c for c in ANSWERS if c.startswith("test_cu")),
+    "capstone": tuple(c for c in ANSWERS if c.startswith("test_cap")),
 }
 
 
@@ -331,3 +366,128 @@ def test_cu2_why_explained(impl):
 
 def test_cu3_what_reward_hacking_is(impl, request):
     grade_choice(request, "CU3_choice", expect_choice(read(impl, "CU3_choice"), "CU3_choice"))
+
+
+# -- capstone: checked against the student's own run record ---------------------------------------
+def answers_of(impl, names: tuple[str, ...]) -> dict[str, object]:
+    """The answers ``names``; NotAnswered if all are blank, a failure if only some are."""
+    raw = {n: read(impl, n) for n in names}
+    blank = [n for n, v in raw.items() if is_blank(v)]
+    if len(blank) == len(names):
+        raise NotAnswered(f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} not answered")
+    ensure(not blank, f"{', '.join(blank)} not answered (each needs an answer)")
+    return {n: plain_number(v) for n, v in raw.items()}
+
+
+def plain_number(value: object) -> object:
+    """A numpy scalar as a Python number; anything else unchanged."""
+    if isinstance(value, Array) and value.lib == "npscalar" and value.value.dtype.kind in "iuf":
+        return value.value.item()
+    return value
+
+
+def capstone_record(impl) -> dict:
+    """The student's ``capstone_record.json``, valid for the files they submit, or a failure."""
+    try:
+        return cap_answers.load(impl.submission)
+    except cap_answers.RecordError as exc:
+        raise AssertionError(str(exc)) from None
+
+
+def figures(rec: dict, kl_coef: float) -> dict:
+    try:
+        return cap_answers.setting(rec, kl_coef)
+    except cap_answers.RecordError as exc:
+        raise AssertionError(str(exc)) from None
+
+
+def compare(given: dict[str, object], names: tuple[str, ...], figs: dict, key: str) -> None:
+    """Each of ``names`` (``CAPn_<figure>``) against ``figs[<figure>]``, within the tolerance."""
+    problems = []
+    for name in names:
+        figure = name.split("_", 1)[1]
+        claimed = cap_answers.as_number(given[name], name)
+        actual = float(figs[figure])
+        where = f'settings["{key}"]["{figure}"]'
+        if p := cap_answers.judge_number(
+            name, claimed, actual, cap_answers.NUMBER_TOLERANCE, where
+        ):
+            problems.append(p)
+    ensure(not problems, "\n".join(problems))
+
+
+def test_cap1_figures_without_kl_are_those_of_your_record(impl):
+    names = ("CAP1_rm_score_gain", "CAP1_accuracy_change", "CAP1_final_kl")
+    compare(answers_of(impl, names), names, figures(capstone_record(impl), 0.0), "kl_coef=0")
+
+
+def test_cap1_what_your_run_without_kl_did(impl):
+    answer = expect_choice(read(impl, "CAP1_choice"), "CAP1_choice")
+    figs = figures(capstone_record(impl), 0.0)
+    gain, change = float(figs["rm_score_gain"]), float(figs["accuracy_change"])
+    ensure(
+        answer in cap_answers.directions(gain, change),
+        f"CAP1_choice = {answer!r} does not describe your run: in your record (kl_coef=0) the "
+        f"reward-model score {cap_answers.sign_words(gain)} and the true accuracy "
+        f"{cap_answers.sign_words(change)}",
+    )
+
+
+def test_cap2_figures_with_kl_are_those_of_your_record(impl):
+    given = answers_of(
+        impl, ("CAP2_kl_coef", "CAP2_rm_score_gain", "CAP2_accuracy_change", "CAP2_final_kl")
+    )
+    coef = cap_answers.as_number(given["CAP2_kl_coef"], "CAP2_kl_coef")
+    ensure(coef > 0, f"CAP2_kl_coef: expected the positive kl_coef of your run, got {coef:g}")
+    rec = capstone_record(impl)
+    names = ("CAP2_rm_score_gain", "CAP2_accuracy_change", "CAP2_final_kl")
+    compare(given, names, figures(rec, coef), f"kl_coef={coef:g}")
+
+
+def test_cap2_what_the_kl_penalty_changed_in_your_run(impl):
+    names = ("CAP2_accuracy_held_better", "CAP2_kl_smaller")
+    given = answers_of(impl, names)
+    for name in names:
+        ensure(
+            type(given[name]) is bool, f"{name}: expected True or False, got {show(given[name])}"
+        )
+    coef = cap_answers.as_number(read(impl, "CAP2_kl_coef") or 0, "CAP2_kl_coef")
+    ensure(coef > 0, "CAP2_kl_coef: answer it first (the positive kl_coef of your run)")
+    rec = capstone_record(impl)
+    off, on = figures(rec, 0.0), figures(rec, coef)
+    problems = []
+    acc = (float(off["accuracy_change"]), float(on["accuracy_change"]))
+    if given["CAP2_accuracy_held_better"] not in cap_answers.truths(*acc):
+        problems.append(
+            f"CAP2_accuracy_held_better = {given['CAP2_accuracy_held_better']}, but your record's "
+            f"accuracy change is {acc[0]:+.3f} without the penalty and {acc[1]:+.3f} with it"
+        )
+    kl = (float(on["final_kl"]), float(off["final_kl"]))
+    if given["CAP2_kl_smaller"] not in cap_answers.truths(*kl):
+        problems.append(
+            f"CAP2_kl_smaller = {given['CAP2_kl_smaller']}, but your record's final KL is "
+            f"{kl[1]:g} without the penalty and {kl[0]:g} with it"
+        )
+    ensure(not problems, "\n".join(problems))
+
+
+def test_cap3_what_the_kl_term_costs(impl, request):
+    grade_choice(request, "CAP3_choice", expect_choice(read(impl, "CAP3_choice"), "CAP3_choice"))
+
+
+def test_cap3_the_reward_model_score_given_up_is_that_of_your_record(impl):
+    given = answers_of(impl, ("CAP3_rm_score_given_up",))
+    claimed = cap_answers.as_number(given["CAP3_rm_score_given_up"], "CAP3_rm_score_given_up")
+    coef = cap_answers.as_number(read(impl, "CAP2_kl_coef") or 0, "CAP2_kl_coef")
+    ensure(coef > 0, "CAP2_kl_coef: answer it first (the positive kl_coef of your run)")
+    rec = capstone_record(impl)
+    off, on = figures(rec, 0.0), figures(rec, coef)
+    actual = float(off["rm_score_gain"]) - float(on["rm_score_gain"])
+    where = f"rm_score_gain difference (kl_coef=0 minus kl_coef={coef:g})"
+    tol = cap_answers.DIFFERENCE_TOLERANCE
+    problem = cap_answers.judge_number("CAP3_rm_score_given_up", claimed, actual, tol, where)
+    ensure(problem is None, problem or "")
+
+
+def test_cap3_why_explained(impl):
+    manual(impl, "CAP3_why")
