@@ -7,6 +7,7 @@ import zipfile
 
 from autograder.ingest.notebook import (
     GRADER_MARK,
+    build_module,
     cell_statements,
     is_grader_cell,
     notebook_modules,
@@ -82,3 +83,21 @@ def test_a_folder_holding_only_a_zip_is_that_zip(tmp_path):
     prepared = prepare(folder, work)
     assert (prepared.path / "ex02_returns.py").read_text() == "X = 1\n"
     assert prepared.kind == "folder"
+
+
+def test_statements_that_use_the_graders_objects_are_left_out_of_the_module():
+    """A cell that replaces the grader's ``check`` in the kernel changes nothing when graded:
+    the import of the grader and every top-level statement using the names it bound go."""
+    built = build_module(
+        [
+            ("import autograder.notebook as _nb\n_nb.check = lambda *a, **k: None\nX = 1", True),
+            ("_nb.other = 2\ndef f():\n    return X", True),
+            ("from autograder.notebook import check\ncheck.__code__ = None", True),
+        ]
+    )
+    assert "_nb" not in built.code and "check" not in built.code, built.code
+    assert "X = 1" in built.code and "def f():" in built.code, built.code
+    assert len(built.dropped) == 3, built.dropped
+    namespace: dict = {}
+    exec(built.code, namespace)  # the module imports: no NameError from a dropped alias
+    assert namespace["f"]() == 1

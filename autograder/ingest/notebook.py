@@ -102,7 +102,18 @@ class Extracted:
     dropped: list[str] = field(default_factory=list)
 
 
-def cell_statements(source: str, succeeded: bool | None = True) -> tuple[str, list[str], str]:
+def _bound_names(node: ast.Import | ast.ImportFrom) -> set[str]:
+    """The names an import statement binds (``import a.b as c`` -> c, ``import a.b`` -> a)."""
+    return {a.asname or a.name.split(".")[0] for a in node.names}
+
+
+def _uses(node: ast.stmt, names: set[str]) -> bool:
+    return bool(names) and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+def cell_statements(
+    source: str, succeeded: bool | None = True, grader_names: set[str] | None = None
+) -> tuple[str, list[str], str]:
     """The part of one cell that goes into the module.
 
     Kept: every top-level statement except expression statements (``print(...)``,
@@ -110,8 +121,16 @@ def cell_statements(source: str, succeeded: bool | None = True) -> tuple[str, li
     show something and would re-run at every import. Imports of other course
     modules (``from ex02_returns import ...``) are dropped because everything is
     one module, and imports of ``autograder`` because the grader is not part of
-    the student's code. For a cell that failed when it ran, only its imports, functions
-    and classes are kept (what the kernel had defined before the error).
+    the student's code; so is a top-level statement that uses a name such an import bound
+    (``_nb.check = ...`` after ``import autograder.notebook as _nb``: the grader's objects
+    are not the student's to change). For a cell that failed when it ran, only its imports,
+    functions and classes are kept (what the kernel had defined before the error).
+
+    Args:
+        source: the cell's text.
+        succeeded: whether the cell ran without an error (``None``: not known).
+        grader_names: names bound by dropped grader imports so far (updated in place, so
+            a later cell's use is dropped too).
 
     Returns:
         ``(code, future_imports, note)``; ``note`` says why something was dropped.
@@ -129,6 +148,7 @@ def cell_statements(source: str, succeeded: bool | None = True) -> tuple[str, li
     keep: list[str] = []
     futures: list[str] = []
     dropped = 0
+    grader_names = set() if grader_names is None else grader_names
     for node in tree.body:
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         segment = "\n".join(lines[start - 1 : node.end_lineno])
@@ -136,6 +156,11 @@ def cell_statements(source: str, succeeded: bool | None = True) -> tuple[str, li
             futures.append(segment.strip())
             continue
         if _is_course_import(node):
+            if not isinstance(node, ast.ImportFrom) or _is_grader_module(node.module or ""):
+                grader_names |= _bound_names(node)
+            continue
+        if not isinstance(node, DEFINITIONS) and _uses(node, grader_names):
+            dropped += 1
             continue
         if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
             dropped += 1
@@ -156,8 +181,9 @@ def build_module(cells: list[tuple[str, bool | None]]) -> Extracted:
     parts: list[str] = []
     futures: list[str] = []
     dropped: list[str] = []
+    grader_names: set[str] = set()
     for i, (source, ok) in enumerate(cells, start=1):
-        code, fut, note = cell_statements(source, ok)
+        code, fut, note = cell_statements(source, ok, grader_names)
         futures += [f for f in fut if f not in futures]
         if note:
             dropped.append(f"cell {i}: {note}")
