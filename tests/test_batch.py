@@ -26,6 +26,7 @@ from autograder.ingest.errors import SubmissionError
 from autograder.ingest.magics import strip_magics
 from autograder.ingest.notebook import notebook_modules
 from autograder.ingest.submission import MAX_FILES, extract_zip, find_root, prepare
+from autograder.seam.cputime import backstop
 from autograder.seam.sandbox import SANDBOX_USER, bwrap_works
 
 SOLUTIONS = REPO_ROOT / "solutions"
@@ -396,10 +397,11 @@ def test_a_batch_grades_every_kind_of_submission_and_resumes(tmp_path):
     # a busy loop spends CPU time: its calls time out one by one and the rest is graded
     row = by_id["busy_loop"]
     assert row["status"] == "ok" and row["ex01_gridworld"] == "14", row
-    assert float(row["ex02_returns"]) < 19 and "ex02_returns: timeout" in row["notes"], row
-    # asleep at import spends none: only the submission's wall-clock budget ends it
+    assert float(row["ex02_returns"]) < 19 and "timeout" in row["notes"], row
+    # asleep at import spends no CPU time: a wall-clock backstop ends it (the grader's own
+    # per-call backstop, or the batch's when that comes first)
     row = by_id["asleep_at_import"]
-    assert row["status"] == f"error: timed out after {BUDGET} s", row
+    assert row["status"] in (f"error: timed out after {BUDGET} s", "ok"), row
     assert row["total"] == "0" and row["max"] == "33", row
     for ident in ("p_exit", "p_fork", "p_memory", "p_syntax"):
         row = by_id[ident]
@@ -416,7 +418,7 @@ def test_a_batch_grades_every_kind_of_submission_and_resumes(tmp_path):
         seconds = json.loads((out / ident / "results.json").read_text())["extra_data"]["batch"][
             "seconds"
         ]
-        assert seconds < BUDGET + 15, (ident, seconds)
+        assert seconds < backstop(BUDGET) + 15, (ident, seconds)  # the wall-clock backstop
 
     # the seed is the same for everyone and logged for the instructor
     log = (out / "batch.log").read_text()

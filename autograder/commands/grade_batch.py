@@ -40,7 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=900.0,
         metavar="SECONDS",
-        help="wall-clock budget per submission; past it the grading is killed (default: 900)",
+        help="CPU-time budget per submission (its grading process and workers); past it, or "
+        "past a wall-clock backstop of max(3 x SECONDS, SECONDS + 30), the grading is killed "
+        "(default: 900)",
     )
     add_sandbox_flags(gb)
     gb.set_defaults(func=run)

@@ -4,9 +4,11 @@ Each entry of ``DIR`` (a folder, a ``.zip`` or an ``.ipynb``; see
 :mod:`autograder.ingest.submission`) is turned into a folder laid out like course/ in a
 private temp dir and graded by its own ``python -m autograder grade`` process,
 ``--jobs`` at a time, with one secret seed for the whole batch. A grading process
-that runs past ``--timeout`` seconds is killed with everything it started, and
-the submission gets a failure row; nothing a submission does costs more than its
-own budget.
+that uses more than ``--timeout`` seconds of CPU time (its own and its workers'), or that
+is still running after the wall-clock backstop (``max(3 x timeout, timeout + 30 s)``: a
+submission that sleeps), is killed with everything it started, and the submission gets a
+failure row; nothing a submission does costs more than its own budget, and a busy machine
+(many jobs on few cores) never runs an honest submission out of time.
 
 Output, for every submission id (the entry's name without ``.zip``/``.ipynb``)::
 
@@ -63,6 +65,7 @@ from autograder.grading.ledger import (
 from autograder.grading.proctree import become_subreaper, die_with_parent, kill_tree, ppid_map
 from autograder.grading.report import failure_results, write_json_atomic
 from autograder.ingest.submission import SubmissionError, prepare
+from autograder.seam.cputime import ProcessTree, backstop
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission: preparing, starting and grading
 _SEED_RE = re.compile(r"\bseed=(\d+)\b")
@@ -77,6 +80,9 @@ class Job:
     started: float = 0.0
     log: io.BufferedWriter | None = None
     error: str = ""  # why it could not be prepared
+    tree: ProcessTree | None = None  # the grading process and its workers (CPU time)
+    cpu: float = 0.0  # CPU seconds the tree has used so far (never decreases)
+    looked: float = 0.0  # when its CPU time was last read (monotonic)
     missing: list[str] = field(default_factory=list)  # exercise modules it does not have
 
 
@@ -244,7 +250,7 @@ class Batch:
                 time.sleep(_POLL)
                 for ident, job in list(running.items()):
                     rc = job.proc.poll()
-                    if rc is None and time.monotonic() - job.started > self.timeout:
+                    if rc is None and self.out_of_time(job):
                         kill_tree(job.proc)
                         rc = "timeout"
                     if rc is not None:
@@ -259,6 +265,18 @@ class Batch:
             self.log(f"interrupted; {len(running)} grading process(es) killed")
             raise
         return outcomes
+
+    def out_of_time(self, job: Job) -> bool:
+        """Whether a running job has spent its CPU budget or passed the wall backstop."""
+        now = time.monotonic()
+        if now - job.started > backstop(self.timeout):
+            return True
+        if job.tree is None or not job.tree.enabled:
+            return now - job.started > self.timeout  # no /proc: wall-clock time, as before
+        if now - job.looked >= 1.0:  # one /proc scan per job and second
+            job.looked = now
+            job.cpu = max(job.cpu, sum(job.tree.rescan().values()))
+        return job.cpu > self.timeout
 
     def start(self, entry: Entry) -> Job:
         """Prepare the submission and start its grading process (or record why not)."""
@@ -298,6 +316,7 @@ class Batch:
             start_new_session=True,
             preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
         )
+        job.tree = ProcessTree(job.proc.pid)
         return job
 
     def finish(self, job: Job, rc) -> Outcome:
@@ -309,7 +328,10 @@ class Batch:
         if job.proc is None:
             data, status = failure_results(job.error), f"error: {job.error}"
         elif rc == "timeout":
-            data = failure_results(f"grading took longer than {self.timeout:g} s and was stopped")
+            data = failure_results(
+                f"grading used more than {self.timeout:g} s of CPU time, or ran past "
+                f"{backstop(self.timeout):g} s of wall-clock time, and was stopped"
+            )
             status = f"error: timed out after {self.timeout:g} s"
         elif data is None:
             how = f"was killed by signal {-rc}" if rc < 0 else f"exited with code {rc}"
