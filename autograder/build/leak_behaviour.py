@@ -2,7 +2,10 @@
 
 A re-implementation of a solution (a loop where the reference vectorises, other names, a
 class where the reference has a method) defeats any comparison of source text. This scan
-imports every Python module of a release's ``autograder/`` package, calls each function and
+imports every Python module of a release's ``autograder/checks/`` and
+``autograder/seam/worker/`` (:data:`SCANNED`: the code that computes expected values and
+the code that runs next to the student's; the command-line modules are not called, since
+calling them with arbitrary arguments could start builds), calls each function and
 each method of each class it defines on the hand-example inputs of
 :mod:`autograder.build.leak_examples`, and flags the ones that reproduce the reference's
 outputs on every example of some solution function: an answer key by behaviour.
@@ -35,7 +38,8 @@ from autograder.build.leak_examples import CLASS_EXAMPLES, EXAMPLES, Call
 from autograder.grading.reference import reference
 
 CALL_SECONDS = 3.0
-SKIP_FILES = ("__main__.py",)
+SCANNED = (("autograder", "checks"), ("autograder", "seam", "worker"))
+"""Folders (as path parts, anywhere under the scanned root) whose modules are called."""
 _counter = itertools.count()
 
 
@@ -132,7 +136,7 @@ def _run(fn: Callable, call: Call) -> tuple[bool, object]:
     try:
         with _time_limit(CALL_SECONDS):
             return True, fn(*call[0], **call[1])
-    except (Exception, _Timeout):
+    except (Exception, SystemExit, _Timeout):
         return False, None
 
 
@@ -166,7 +170,7 @@ def _load(path: Path, root: Path) -> ModuleType | None:
         with _time_limit(10 * CALL_SECONDS):
             spec.loader.exec_module(module)
         return module
-    except (Exception, _Timeout):
+    except (Exception, SystemExit, _Timeout):
         return None
     finally:
         sys.path.remove(str(path.parent))
@@ -192,8 +196,13 @@ def _solutions() -> Iterator[tuple[str, Callable, Callable[[], list[Call]], list
         yield key, fn, calls, [_run(fn, c) for c in calls()]
 
 
+def _under(parts: tuple[str, ...], folder: tuple[str, ...]) -> bool:
+    """Does the folder ``parts`` end with ``folder`` (e.g. ``.../autograder/checks``)?"""
+    return parts[-len(folder) :] == folder
+
+
 def behaviour_leaks(root: Path, skip: tuple[str, ...] = ()) -> list[str]:
-    """Functions and methods of ``root/**/autograder/**.py`` that behave as a solution does.
+    """Functions and methods of the :data:`SCANNED` modules that behave as a solution does.
 
     Args:
         root: a release folder or an unpacked Gradescope zip.
@@ -206,7 +215,7 @@ def behaviour_leaks(root: Path, skip: tuple[str, ...] = ()) -> list[str]:
     solutions = list(_solutions())
     for path in sorted(Path(root).rglob("*.py")):
         rel = path.relative_to(root)
-        if rel.parts[0] in skip or "autograder" not in rel.parts[:-1] or path.name in SKIP_FILES:
+        if rel.parts[0] in skip or not any(_under(rel.parts[:-1], s) for s in SCANNED):
             continue
         module = _load(path, Path(root))
         if module is None:
