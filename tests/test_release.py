@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from autograder.build import leaks as leakscan
+from autograder.build.leak_behaviour import behaviour_leaks
 from autograder.build.markers import find_regions
 from autograder.build.release import (
     build_release,
@@ -130,7 +131,13 @@ def test_no_solutions_hidden_checks_or_answer_keys_anywhere(release):
 def test_no_solution_body_or_answer_key_is_in_the_release(release):
     found = leakscan.answers()
     assert len(found.bodies) > 30 and len(found.keys) >= 5, "expected the answers to look for"
-    assert leakscan.leaks(release) == []
+    assert len(found.alpha) > 20, "expected bodies to compare up to renaming"
+    assert leakscan.leaks(release, behaviour=False) == []
+
+
+def test_no_released_function_behaves_as_a_solution(release):
+    """The checks, the worker and its stand-ins carry hand examples, not re-implementations."""
+    assert behaviour_leaks(release) == []
 
 
 def test_the_leak_detector_finds_a_body_however_it_is_laid_out(tmp_path):
@@ -248,3 +255,121 @@ def test_the_release_installs_in_a_fresh_venv_and_pytest_course_runs(release, tm
     assert grade.returncode == 0, grade.stdout[-3000:] + grade.stderr[-3000:]
     assert re.search(r"^Points 0/\d+", grade.stdout, re.M), grade.stdout[-2000:]
     assert sys.executable != str(py)
+
+
+class _Renamer(ast.NodeTransformer):
+    """Every argument and local name ``x`` becomes ``my_x``: an alpha-renamed copy."""
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.Name(
+            "my_" + node.id if node.id[0].islower() and node.id not in NONLOCAL else node.id,
+            node.ctx,
+        )
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        return ast.arg("my_" + node.arg, node.annotation)
+
+
+NONLOCAL = {
+    "np",
+    "torch",
+    "float",
+    "int",
+    "len",
+    "range",
+    "reversed",
+    "zip",
+    "isinstance",
+    "tuple",
+    "list",
+}
+NONLOCAL |= {"ValueError", "bool", "sum", "min", "max", "abs", "any", "all", "math", "F", "nn"}
+
+
+def test_the_leak_detector_finds_a_renamed_copy_of_a_solution_body(tmp_path):
+    """A solution function with other names for everything local is still found."""
+    tree = ast.parse((SOLUTIONS / "ex06_ppo.py").read_text())
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "gae")
+    fn = _Renamer().visit(fn)
+    fn.name = "advantage_helper"
+    code = "import numpy as np\nimport torch\n\n\n" + ast.unparse(fn) + "\n"
+    assert "my_rewards" in code and "def gae" not in code
+    fake = tmp_path / "autograder" / "checks"
+    fake.mkdir(parents=True)
+    (fake / "ex99_fake.py").write_text(code)
+    found = leakscan.leaks(tmp_path, behaviour=False)
+    assert any(
+        "advantage_helper holds the body of ex06_ppo.gae with names changed" in p for p in found
+    ), found
+
+
+# Answers written differently from the reference: a loop instead of vectorised code, a class
+# instead of a method, the grid built from its size. The behavioural scan must flag each.
+PLANTED = """
+import numpy as np
+
+
+def my_returns(rs, g):
+    acc, out = 0.0, []
+    for x in rs[::-1]:
+        acc = x + g * acc
+        out.insert(0, acc)
+    return np.array(out)
+
+
+class Walls:
+    def __init__(self, n):
+        self.n = n
+
+    def move(self, s, a):
+        if tuple(s) == (self.n - 1, self.n - 1):
+            return s, 0.0, True
+        d = [(-1, 0), (0, 1), (1, 0), (0, -1)][a]
+        t = (min(max(s[0] + d[0], 0), self.n - 1), min(max(s[1] + d[1], 0), self.n - 1))
+        end = t == (self.n - 1, self.n - 1)
+        return t, (1.0 if end else -0.01), end
+
+
+def q_table(n, V, gamma):
+    w, Q = Walls(n), np.zeros((n, n, 4))
+    for r in range(n):
+        for c in range(n):
+            for a in range(4):
+                (r2, c2), rew, done = w.move((r, c), a)
+                Q[r, c, a] = rew + gamma * V[r2, c2] * (not done)
+    return Q
+
+
+def adv_only(rewards, values, dones, gamma, lam, last_value):
+    A, nxt, run = [], float(last_value), 0.0
+    for t in range(len(rewards) - 1, -1, -1):
+        keep = 1.0 - float(dones[t])
+        delta = float(rewards[t]) + gamma * nxt * keep - float(values[t])
+        run = delta + gamma * lam * keep * run
+        A.append(run)
+        nxt = float(values[t])
+    return np.array(A[::-1])
+
+
+def not_an_answer(rewards, gamma):
+    return np.array(rewards) * gamma  # a wrong formula: must not be flagged
+"""
+
+
+def test_the_behavioural_scan_flags_re_implementations_however_written(tmp_path):
+    fake = tmp_path / "autograder" / "checks"
+    fake.mkdir(parents=True)
+    (fake / "ex99_fake.py").write_text(PLANTED)
+    found = "\n".join(behaviour_leaks(tmp_path))
+    for name, key in (
+        ("my_returns", "ex02_returns.discounted_returns"),
+        ("Walls.move", "ex01_gridworld.SimpleGridWorld.transition"),
+        ("q_table", "ex05_values.q_from_v"),
+        ("adv_only", "ex06_ppo.gae"),
+    ):
+        assert f"{name} behaves as the reference {key}" in found, found
+    assert "not_an_answer" not in found
+    # outside autograder/ (e.g. feedback files) nothing is imported
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x.py").write_text(PLANTED)
+    assert "other/" not in "\n".join(behaviour_leaks(tmp_path))

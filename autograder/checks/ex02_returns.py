@@ -11,20 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.checks._support import expect_array, expect_raises, guarded, show
+from autograder.seam.values import Array
 
 EXERCISE = "ex02_returns"
 
 rewards_lists = st.lists(st.floats(-10, 10, allow_nan=False, width=32), min_size=0, max_size=40)
 gammas = st.floats(0.0, 1.0, allow_nan=False)
-
-
-def returns_by_hand(rewards: list[float], gamma: float) -> np.ndarray:
-    """G_t = r_t + gamma G_{t+1}, in float64."""
-    out, running = [], 0.0
-    for r in reversed(rewards):
-        running = r + gamma * running
-        out.append(running)
-    return np.array(out[::-1], dtype=np.float64).reshape(-1)
 
 
 # -- hand-computed examples -------------------------------------------------------------
@@ -110,7 +102,7 @@ def test_inputs_are_not_modified(impl):
     res = impl.inputs_after("discounted_returns", rewards, 0.9)
     expect_array(
         res["out"],
-        returns_by_hand([1.0, -2.0, 3.0], 0.9),
+        [1.63, 0.7, 3.0],  # 1 - 0.9 * 2 + 0.81 * 3, -2 + 0.9 * 3, 3
         "discounted_returns(tensor([1., -2., 3.]), 0.9)",
         rtol=1e-5,
         atol=1e-5,
@@ -156,11 +148,18 @@ def test_gamma_one_is_a_reversed_cumulative_sum(impl, rewards):
 
 @given(rewards=rewards_lists, gamma=gammas)
 def test_returns_satisfy_the_bellman_recursion(impl, rewards, gamma):
+    # A property of the output's own values, not a second implementation:
+    # G_t = r_t + gamma G_{t+1} at every t, with G_T = 0 after the last reward.
+    call = f"discounted_returns({show(rewards)}, {gamma:.4g})"
     out = impl.discounted_returns(rewards, gamma)
+    assert isinstance(out, Array) and out.shape == (len(rewards),), (
+        f"{call}: expected a tensor of shape {(len(rewards),)}, got {show(out)}"
+    )
+    G = out.value.astype(np.float64)
     expect_array(
         out,
-        returns_by_hand(rewards, gamma),
-        f"discounted_returns({show(rewards)}, {gamma:.4g})",
+        np.float64(rewards).reshape(-1) + gamma * np.append(G[1:], 0.0)[: len(G)],
+        f"{call} (expected G_t = r_t + gamma G_t+1 at every t, G after the last reward = 0)",
         rtol=1e-4,
         atol=1e-3,
     )

@@ -1,9 +1,11 @@
 """Checks for exercise 05: state values and the Bellman equation.
 
-The environment passed to the student's functions is the worker's public
-``grid_model`` probe (the grid world's dynamics as ``docs/exercise-api.md`` states them, ex01),
-so an ex01 bug never costs ex05 points; expected values come from
-:class:`GridModel`, the same model written out here in the grader.
+The environment passed to the student's functions is the worker's ``grid_model`` probe: a
+transition *table* sent from here as data (the worker holds no rule of the grid world), so an
+ex01 bug never costs ex05 points. The public checks know the tables of the 2x2, 3x3 and 4x4
+grids as literals (:data:`NEXT_STATE`, read off ex01's rules by hand) and expected values as
+hand-worked literals; comparisons on random policies and sizes use the reference (``ref``),
+whose tables come from the reference grid world and never ship.
 """
 
 from __future__ import annotations
@@ -15,74 +17,87 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograder.checks._support import expect_array, expect_raises, guarded, show
+from autograder.grading.reference import reference
 from autograder.seam.values import Array, Handle
 
 EXERCISE = "ex05_values"
 UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
-MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
 ACTION_NAMES = ("UP", "RIGHT", "DOWN", "LEFT")
-STEP, GOAL_REWARD = -0.01, 1.0
+SIZES = (2, 3, 4)
+# The next state (row * size + col) after UP, RIGHT, DOWN, LEFT from each state (row-major),
+# written out by hand from ex01's rules: walls clamp, the goal (last state) is absorbing.
+NEXT_STATE = {
+    2: [[0, 1, 2, 0], [1, 1, 3, 0], [0, 3, 2, 2], [3, 3, 3, 3]],
+    3: [
+        [0, 1, 3, 0],
+        [1, 2, 4, 0],
+        [2, 2, 5, 1],
+        [0, 4, 6, 3],
+        [1, 5, 7, 3],
+        [2, 5, 8, 4],
+        [3, 7, 6, 6],
+        [4, 8, 7, 6],
+        [8, 8, 8, 8],
+    ],  # fmt: skip
+    4: [
+        [0, 1, 4, 0],
+        [1, 2, 5, 0],
+        [2, 3, 6, 1],
+        [3, 3, 7, 2],
+        [0, 5, 8, 4],
+        [1, 6, 9, 4],
+        [2, 7, 10, 5],
+        [3, 7, 11, 6],
+        [4, 9, 12, 8],
+        [5, 10, 13, 8],
+        [6, 11, 14, 9],
+        [7, 11, 15, 10],
+        [8, 13, 12, 12],
+        [9, 14, 13, 12],
+        [10, 15, 14, 13],
+        [15, 15, 15, 15],
+    ],  # fmt: skip
+}
+# V_pi of the uniform random policy on the 4x4 grid at gamma 0.9 (the linear Bellman system
+# (I - 0.9 P) V = r solved once with numpy, 9 decimals)
+V_UNIFORM_4 = np.array(
+    [
+        [-0.021886201, -0.00452756, 0.025284741, 0.052756322],
+        [-0.00452756, 0.025451011, 0.083307601, 0.148119634],
+        [0.025284741, 0.083307601, 0.215845095, 0.4185704],
+        [0.052756322, 0.148119634, 0.4185704, 0.0],
+    ]
+)
+# V* by Manhattan distance d = 0..6 to the goal: d - 1 steps of -0.01, then 1.0, discounted
+# (V*(d) = -0.01 (1 + gamma + ... + gamma^(d-2)) + gamma^(d-1), computed once and pasted)
+V_STAR_BY_DISTANCE = {
+    0.0: [0.0, 1.0, -0.01, -0.01, -0.01, -0.01, -0.01],
+    0.5: [0.0, 1.0, 0.49, 0.235, 0.1075, 0.04375, 0.011875],
+    0.9: [0.0, 1.0, 0.89, 0.791, 0.7019, 0.62171, 0.549539],
+    1.0: [0.0, 1.0, 0.99, 0.98, 0.97, 0.96, 0.95],
+}
 
 
-# -- the model, computed in the grader -------------------------------------------------------
-class GridModel:
-    """The grid world's model as ``docs/exercise-api.md`` states it (``.size`` and ``.transition``)."""
+def table(size: int) -> tuple[list, list, list]:
+    """The ``size x size`` grid's literal transition table: next states, rewards, dones.
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-
-    def transition(self, state, action):
-        n = self.size
-        goal = (n - 1, n - 1)
-        if tuple(state) == goal:
-            return goal, 0.0, True
-        dr, dc = MOVES[int(action)]
-        nxt = (min(max(state[0] + dr, 0), n - 1), min(max(state[1] + dc, 0), n - 1))
-        return (nxt, GOAL_REWARD, True) if nxt == goal else (nxt, STEP, False)
+    Rewards and dones follow ex01's docstring: entering the goal earns 1.0 and ends the
+    episode, any other move costs 0.01, and the goal returns ``(goal, 0.0, True)``.
+    """
+    goal = size * size - 1
+    nxt = NEXT_STATE[size]
+    reward = [[1.0 if s2 == goal else -0.01 for s2 in row] for row in nxt]
+    done = [[s2 == goal for s2 in row] for row in nxt]
+    reward[goal], done[goal] = [0.0] * 4, [True] * 4
+    return nxt, reward, done
 
 
-def q_by_hand(n: int, V: np.ndarray, gamma: float) -> np.ndarray:
-    """``Q(s, a) = r + gamma V(s') (1 - done)``, (n, n, 4) float64."""
-    model, Q = GridModel(n), np.zeros((n, n, 4))
-    for r in range(n):
-        for c in range(n):
-            for a in range(4):
-                (r2, c2), reward, done = model.transition((r, c), a)
-                Q[r, c, a] = reward + gamma * V[r2, c2] * (0.0 if done else 1.0)
-    return Q
-
-
-def sweep_by_hand(n: int, V: np.ndarray, policy: np.ndarray, gamma: float) -> np.ndarray:
-    """One synchronous backup: every state reads the old ``V``."""
-    return (policy * q_by_hand(n, V, gamma)).sum(axis=-1)
-
-
-def v_pi_exact(n: int, policy: np.ndarray, gamma: float) -> np.ndarray:
-    """``V_pi`` by solving the linear Bellman system ``(I - gamma P_pi) V = r_pi`` (gamma < 1)."""
-    model, k = GridModel(n), n * n
-    P, r_pi = np.zeros((k, k)), np.zeros(k)
-    for r in range(n):
-        for c in range(n):
-            for a in range(4):
-                (r2, c2), reward, done = model.transition((r, c), a)
-                p = policy[r, c, a]
-                r_pi[r * n + c] += p * reward
-                if not done:
-                    P[r * n + c, r2 * n + c2] += p
-    return np.linalg.solve(np.eye(k) - gamma * P, r_pi).reshape(n, n)
-
-
-def v_star_closed_form(n: int, gamma: float) -> np.ndarray:
-    """Walk straight to the goal: ``d - 1`` steps of -0.01, then 1.0, discounted."""
-    V = np.zeros((n, n))
-    for r in range(n):
-        for c in range(n):
-            d = (n - 1 - r) + (n - 1 - c)  # Manhattan distance to the goal
-            if d:
-                V[r, c] = (
-                    sum(STEP * gamma**k for k in range(d - 1)) + gamma ** (d - 1) * GOAL_REWARD
-                )
-    return V
+def from_zeros(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Q and the uniform sweep from ``V = 0`` (any gamma): -0.01, 1 into the goal, 0 at it."""
+    Q = np.full((n, n, 4), -0.01)
+    Q[n - 2, n - 1, DOWN] = Q[n - 1, n - 2, RIGHT] = 1.0
+    Q[n - 1, n - 1] = 0.0
+    return Q, Q.mean(-1)
 
 
 def uniform(n: int) -> np.ndarray:
@@ -97,7 +112,7 @@ def always(n: int, action: int) -> np.ndarray:
 
 def grid(impl, n: int) -> Handle:
     """A ``n x n`` grid world model living in the worker (``size``, ``goal``, ``transition``)."""
-    return impl.probe("grid_model", n)
+    return impl.probe("grid_model", n, *table(n))
 
 
 def values_of(out, call: str, expected) -> np.ndarray:
@@ -130,8 +145,23 @@ def test_the_sweep_is_synchronous_every_state_reads_the_old_values(impl):
     V = np.arange(16, dtype=np.float64).reshape(4, 4) / 10
     V[3, 3] = 0.0
     env = grid(impl, 4)
-    for name, policy in (("uniform policy", uniform(4)), ("always RIGHT", always(4, RIGHT))):
-        exp = sweep_by_hand(4, V, policy, 0.9)
+    # e.g. uniform at (0, 0): (0.9 * (0.0 + 0.1 + 0.4 + 0.0) - 0.04) / 4 = 0.1025
+    sync_uniform = [
+        [0.1025, 0.17, 0.26, 0.3275],
+        [0.3725, 0.44, 0.53, 0.5975],
+        [0.7325, 0.8, 0.89, 0.8725],
+        [1.0025, 1.07, 1.075, 0.0],
+    ]
+    sync_right = [
+        [0.08, 0.17, 0.26, 0.26],
+        [0.44, 0.53, 0.62, 0.62],
+        [0.8, 0.89, 0.98, 0.98],
+        [1.16, 1.25, 1.0, 0.0],
+    ]  # always RIGHT: -0.01 + 0.9 V(right neighbour), 1.0 into the goal
+    for name, policy, exp in (
+        ("uniform policy", uniform(4), np.array(sync_uniform)),
+        ("always RIGHT", always(4, RIGHT), np.array(sync_right)),
+    ):
         call = f"bellman_sweep(<4x4 grid>, V={show(V)}, <{name}>, 0.9) (an in-place sweep reads values it already updated)"
         values_of(impl.bellman_sweep(env, V, policy, 0.9), call, exp)
 
@@ -151,7 +181,7 @@ def test_the_goal_stays_0_and_the_step_into_it_does_not_bootstrap(impl):
     values_of(
         impl.q_from_v(env, V, 0.9),
         "q_from_v(<4x4 grid>, V with V[3, 3] = 5, 0.9) (expected Q[2, 3, DOWN] = 1.0 and Q[goal] = 0)",
-        q_by_hand(4, V, 0.9),
+        from_zeros(4)[0],
     )
 
 
@@ -160,13 +190,28 @@ def test_the_sweep_weights_each_action_by_the_policy(impl):
     policy = np.zeros((4, 4, 4))
     policy[..., RIGHT], policy[..., DOWN], policy[..., LEFT] = 0.7, 0.2, 0.1
     env = grid(impl, 4)
-    exp = sweep_by_hand(4, V, policy, 0.5)
+    # V = linspace(-1, 1, 16): V[r, c] = -1 + (4 r + c) * 2 / 15, computed once and pasted
+    exp = np.array(
+        [
+            [-0.41, -0.35, -0.2833333333, -0.2633333333],
+            [-0.1433333333, -0.0833333333, -0.0166666667, 0.0033333333],
+            [0.1233333333, 0.1833333333, 0.25, 0.372],
+            [0.3366666667, 0.3966666667, 0.8203333333, 0.0],
+        ]
+    )
     values_of(
         impl.bellman_sweep(env, V, policy, 0.5),
         f"bellman_sweep(<4x4 grid>, V={show(V)}, <pi(RIGHT, DOWN, LEFT) = (0.7, 0.2, 0.1)>, 0.5)",
         exp,
     )
-    exp = sweep_by_hand(4, V, always(4, UP), 0.5)
+    exp = np.array(
+        [
+            [-0.51, -0.4433333333, -0.3766666667, -0.31],
+            [-0.51, -0.4433333333, -0.3766666667, -0.31],
+            [-0.2433333333, -0.1766666667, -0.11, -0.0433333333],
+            [0.0233333333, 0.09, 0.1566666667, 0.0],
+        ]
+    )  # always UP: -0.01 + 0.5 V(the cell above, or itself in the top row)
     values_of(
         impl.bellman_sweep(env, V, always(4, UP), 0.5),
         f"bellman_sweep(<4x4 grid>, V={show(V)}, <always UP>, 0.5)",
@@ -178,7 +223,7 @@ def test_the_sweep_weights_each_action_by_the_policy(impl):
     "the uniform random policy at gamma 0.9 gives -0.0219, and 0.4186 next to the goal"
 )
 def test_uniform_random_policy_at_gamma_0_9_gives_minus_0_0219_and_0_4186_next_to_the_goal(impl):
-    exp = v_pi_exact(4, uniform(4), 0.9)  # V(0, 0) = -0.0218862, V(2, 3) = V(3, 2) = 0.4185704
+    exp = V_UNIFORM_4  # V(0, 0) = -0.0218862, V(2, 3) = V(3, 2) = 0.4185704
     out = impl.policy_evaluation(grid(impl, 4), uniform(4), 0.9)
     values_of(out, "policy_evaluation(<4x4 grid>, <uniform policy>, 0.9)", exp)
 
@@ -210,7 +255,11 @@ def test_v_star_at_the_start_is_0_549539_at_gamma_0_9(impl):
     assert type(out) is tuple and len(out) == 2, (
         f"{call}: expected a (V_star, policy) tuple, got {show(out)}"
     )
-    V = values_of(out[0], f"{call}: V_star", v_star_closed_form(4, 0.9))
+    V = values_of(
+        out[0],
+        f"{call}: V_star",
+        np.array(V_STAR_BY_DISTANCE[0.9])[6 - np.add.outer(range(4), range(4))],
+    )
     assert abs(V[0, 0] - 0.549539) < 1e-6, (
         f"{call}: expected V*(0, 0) = 0.549539, got {V[0, 0]:.6g}"
     )
@@ -267,13 +316,12 @@ def test_outputs_are_float64_numpy_arrays_of_the_grid_shape(impl):
             f"{call}: expected float64 of shape {shape}, got {out.describe()}"
         )
     # the contract scores only with the values (a constant of the right shape earns nothing)
-    zeros = np.zeros((3, 3))
     expected = {
-        "bellman_sweep(<3x3 grid>, zeros((3, 3)), <uniform>, 0.9)": sweep_by_hand(
-            3, zeros, pi, 0.9
-        ),
-        "q_from_v(<3x3 grid>, zeros((3, 3)), 0.9)": q_by_hand(3, zeros, 0.9),
-        "value_iteration(<3x3 grid>, 0.9): V_star": v_star_closed_form(3, 0.9),
+        "bellman_sweep(<3x3 grid>, zeros((3, 3)), <uniform>, 0.9)": from_zeros(3)[1],
+        "q_from_v(<3x3 grid>, zeros((3, 3)), 0.9)": from_zeros(3)[0],
+        "value_iteration(<3x3 grid>, 0.9): V_star": np.array(V_STAR_BY_DISTANCE[0.9])[
+            4 - np.add.outer(range(3), range(3))
+        ],
     }
     for call, exp in expected.items():
         expect_array(calls[call][0], exp, call, lib="numpy", dtype="float64", rtol=1e-5, atol=1e-5)
@@ -281,9 +329,14 @@ def test_outputs_are_float64_numpy_arrays_of_the_grid_shape(impl):
 
 def test_v_and_the_policy_are_not_modified(impl):
     env = grid(impl, 4)
-    V = np.linspace(-1.0, 1.0, 16).reshape(4, 4)
+    V = np.zeros((4, 4))
+    V[0, 0] = 1.0
     policy = np.zeros((4, 4, 4))
     policy[..., UP], policy[..., RIGHT] = 0.4, 0.6
+    # by hand: -0.01 per move, 1.0 into the goal, -0.01 + 0.9 * 1 = 0.89 into (0, 0)
+    Q = from_zeros(4)[0]
+    Q[0, 0, UP] = Q[0, 0, LEFT] = Q[0, 1, LEFT] = Q[1, 0, UP] = 0.89
+    sweep = (policy * Q).sum(-1)  # 0.4 Q[UP] + 0.6 Q[RIGHT]: 0.35 at (0, 0) and (1, 0)
     for fn, args in (
         ("bellman_sweep", (env, V, policy, 0.9)),
         ("q_from_v", (env, V, 0.9)),
@@ -291,12 +344,12 @@ def test_v_and_the_policy_are_not_modified(impl):
     ):
         res = impl.inputs_after(fn, *args)
         if fn == "q_from_v":  # the contract scores only with the values
-            values_of(res["out"], "q_from_v(<4x4 grid>, V, 0.9)", q_by_hand(4, V, 0.9))
+            values_of(res["out"], "q_from_v(<4x4 grid>, V, 0.9)", Q)
         elif fn == "bellman_sweep":
             values_of(
                 res["out"],
                 "bellman_sweep(<4x4 grid>, V, <40% UP, 60% RIGHT>, 0.9)",
-                sweep_by_hand(4, V, policy, 0.9),
+                sweep,
             )
         for i, sent in enumerate(args):
             if isinstance(sent, np.ndarray):
@@ -318,7 +371,7 @@ def test_bad_gamma_shapes_and_policies_raise_value_error(impl):
         call = f"bellman_sweep(<4x4 grid>, zeros((4, 4)), <uniform>, {gamma})"
         guarded(
             lambda g=gamma, c=call: values_of(
-                impl.bellman_sweep(env, V, pi, g), c, sweep_by_hand(4, V, pi, g)
+                impl.bellman_sweep(env, V, pi, g), c, from_zeros(4)[1]
             ),
             "bellman_sweep",
         )
@@ -384,24 +437,55 @@ def test_no_convergence_within_max_iters_raises_runtime_error(impl):
     values_of(
         out,
         "policy_evaluation(<4x4 grid>, <uniform>, 0.9, max_iters=120)",
-        v_pi_exact(4, uniform(4), 0.9),
+        V_UNIFORM_4,
     )
 
 
 # -- properties ----------------------------------------------------------------------------------------
-@given(n=st.integers(2, 5), gamma=st.floats(0.0, 0.9), data=st.data())
-def test_policy_evaluation_solves_the_linear_bellman_system(impl, n, gamma, data):
-    policy = data.draw(policies(n), label="policy")
-    out = impl.policy_evaluation(grid(impl, n), policy, gamma)
+def _hand_values_work(impl) -> None:
+    """The properties below score only with hand-worked values (constant bodies satisfy them)."""
+    env = grid(impl, 4)
     values_of(
-        out,
-        f"policy_evaluation(<{n}x{n} grid>, policy={show(policy)}, {gamma:.4g})",
-        v_pi_exact(n, policy, gamma),
+        impl.bellman_sweep(env, np.zeros((4, 4)), uniform(4), 0.9),
+        "bellman_sweep(<4x4 grid>, zeros((4, 4)), <uniform policy>, 0.9)",
+        from_zeros(4)[1],
+    )
+    values_of(
+        impl.q_from_v(env, np.zeros((4, 4)), 0.9),
+        "q_from_v(<4x4 grid>, zeros((4, 4)), 0.9)",
+        from_zeros(4)[0],
+    )
+    values_of(
+        impl.policy_evaluation(env, uniform(4), 0.9),
+        "policy_evaluation(<4x4 grid>, <uniform policy>, 0.9)",
+        V_UNIFORM_4,
     )
 
 
-@given(n=st.integers(2, 5), gamma=st.floats(0.0, 0.9), data=st.data())
+@given(n=st.sampled_from(SIZES), gamma=st.floats(0.0, 0.9), data=st.data())
+def test_policy_evaluation_solves_the_linear_bellman_system(impl, n, gamma, data):
+    # V_pi is the fixed point of the sweep: one more (the student's own, checked by hand
+    # above) changes nothing, and the goal stays 0.
+    guarded(lambda: _hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
+    policy = data.draw(policies(n), label="policy")
+    env = grid(impl, n)
+    call = f"policy_evaluation(<{n}x{n} grid>, policy={show(policy)}, {gamma:.4g})"
+    V = impl.policy_evaluation(env, policy, gamma)
+    assert isinstance(V, Array) and V.shape == (n, n), (
+        f"{call}: expected an ({n}, {n}) array, got {show(V)}"
+    )
+    assert V.value[n - 1, n - 1] == 0.0, f"{call}: expected V(goal) = 0, got {show(V)}"
+    values_of(
+        impl.bellman_sweep(env, np.array(V.value), policy, gamma),
+        f"bellman_sweep(<{n}x{n} grid>, V_pi, policy, {gamma:.4g}) with V_pi = {call} "
+        "(expected V_pi back: V_pi solves V = sum_a pi(a|s) [r + gamma V(s') (1 - done)])",
+        V.value,
+    )
+
+
+@given(n=st.sampled_from(SIZES), gamma=st.floats(0.0, 0.9), data=st.data())
 def test_q_averaged_over_the_policy_gives_back_v_pi(impl, n, gamma, data):
+    guarded(lambda: _hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
     policy = data.draw(policies(n), label="policy")
     env = grid(impl, n)
     V = impl.policy_evaluation(env, policy, gamma)
@@ -409,29 +493,28 @@ def test_q_averaged_over_the_policy_gives_back_v_pi(impl, n, gamma, data):
         f"policy_evaluation(<{n}x{n} grid>, ...): expected an (n, n) array, got {show(V)}"
     )
     call = f"q_from_v(<{n}x{n} grid>, V_pi, {gamma:.4g}) with V_pi = policy_evaluation(..., policy={show(policy)})"
-    Q = expect_array(
-        impl.q_from_v(env, np.array(V.value), gamma),
-        q_by_hand(n, V.value, gamma),
-        call,
-        lib="numpy",
-        dtype="float64",
-        rtol=1e-9,
-        atol=1e-9,
+    out = impl.q_from_v(env, np.array(V.value), gamma)
+    assert isinstance(out, Array) and out.dtype == "float64" and out.shape == (n, n, 4), (
+        f"{call}: expected a float64 array of shape {(n, n, 4)}, got {show(out)}"
     )
+    Q = out.value
+    assert np.all(Q[n - 1, n - 1] == 0.0), f"{call}: expected Q(goal, a) = 0, got {show(Q)}"
     averaged = (policy * Q).sum(-1)
     assert np.allclose(averaged, V.value, rtol=0, atol=1e-6), (
         f"{call}: expected sum_a pi(a|s) Q(s, a) = V_pi(s), got {show(averaged)} vs V_pi {show(V.value)}"
     )
 
 
-@given(n=st.integers(2, 7), gamma=st.one_of(st.just(0.0), st.floats(0.05, 1.0)))
-def test_value_iteration_matches_the_closed_form_for_sizes_2_to_7(impl, n, gamma):
+@given(n=st.sampled_from(SIZES), gamma=st.sampled_from(sorted(V_STAR_BY_DISTANCE)))
+def test_value_iteration_matches_the_closed_form_for_sizes_2_to_4(impl, n, gamma):
     call = f"value_iteration(<{n}x{n} grid>, {gamma:.4g})"
-    out = impl.value_iteration(grid(impl, n), gamma)
+    env = grid(impl, n)
+    out = impl.value_iteration(env, gamma)
     assert type(out) is tuple and len(out) == 2, (
         f"{call}: expected a (V_star, policy) tuple, got {show(out)}"
     )
-    V_star = v_star_closed_form(n, gamma)
+    distance = 2 * (n - 1) - np.add.outer(range(n), range(n))  # (n, n) steps to the goal
+    V_star = np.array(V_STAR_BY_DISTANCE[gamma])[distance]
     values_of(out[0], f"{call}: V_star (walk straight to the goal)", V_star)
     policy = out[1]
     assert isinstance(policy, Array) and policy.shape == (n, n, 4), (
@@ -441,23 +524,36 @@ def test_value_iteration_matches_the_closed_form_for_sizes_2_to_7(impl, n, gamma
     assert np.all((p == 0) | (p == 1)) and np.all(p.sum(-1) == 1), (
         f"{call}: expected a one-hot greedy policy, got {show(p)}"
     )
-    Q = q_by_hand(n, V_star, gamma)
-    chosen = (p * Q).sum(-1)
-    worst = np.unravel_index(np.argmax(Q.max(-1) - chosen), (n, n))
-    assert np.all(chosen >= Q.max(-1) - 1e-6), (
-        f"{call}: expected a greedy (optimal) action everywhere; at {tuple(int(i) for i in worst)} the policy picks "
-        f"{ACTION_NAMES[int(p[worst].argmax())]} with Q* {chosen[worst]:.6g}, the best is {Q[worst].max():.6g}"
+    # Bellman optimality: V* = max_a Q*(s, a), so a greedy policy's own backup of V* is V*.
+    values_of(
+        impl.bellman_sweep(env, V_star, p, gamma),
+        f"bellman_sweep(<{n}x{n} grid>, V_star, pi_star, {gamma:.4g}) with pi_star from {call} "
+        "(expected V_star back: a greedy policy picks an action with Q*(s, a) = V*(s))",
+        V_star,
     )
 
 
 # -- oracle against the reference -------------------------------------------------------------------------
+def _table_of(model) -> tuple[list, list, list]:
+    """Next states, rewards and dones of every (state, action) of ``model``."""
+    n = model.size
+    nxt, reward, done = [], [], []
+    for s in range(n * n):
+        outs = [model.transition((s // n, s % n), a) for a in range(4)]
+        nxt.append([s2[0] * n + s2[1] for s2, _, _ in outs])
+        reward.append([float(r) for _, r, _ in outs])
+        done.append([bool(d) for _, _, d in outs])
+    return nxt, reward, done
+
+
 def _compare_with_reference(impl, ref, rng, rounds: int) -> None:
     for _ in range(rounds):
         n = int(rng.integers(2, 7))
         gamma = float(rng.uniform(0.5, 0.95))  # clear gaps between non-tied actions
         policy = rng.dirichlet(np.ones(4) * 0.5, size=(n, n))  # (n, n, 4)
         V = rng.normal(size=(n, n))
-        env, model = grid(impl, n), GridModel(n)
+        model = reference("ex01_gridworld").SimpleGridWorld(n)  # the reference's grid world
+        env = impl.probe("grid_model", n, *_table_of(model))
         tag = f"<{n}x{n} grid>"
         values_of(
             impl.bellman_sweep(env, V, policy, gamma),

@@ -35,52 +35,14 @@ CASES = [
 LOGP_OLD = [-1.0, -2.0, -0.3, -0.7, -1.1, -0.4]
 
 
-# -- the formulas, computed in the grader ------------------------------------------------------------
-def ppo_by_hand(logp_new, logp_old, adv, eps: float, mask=None) -> tuple[float, np.ndarray]:
-    """Loss and d loss / d logp_new in float64, over the ``mask == 1`` entries only."""
-    lp = torch.as_tensor(np.asarray(logp_new), dtype=torch.float64).clone().requires_grad_(True)
-    old = torch.as_tensor(np.asarray(logp_old), dtype=torch.float64)
-    a = torch.as_tensor(np.asarray(adv), dtype=torch.float64)
-    m = (
-        torch.ones(lp.shape, dtype=torch.bool)
-        if mask is None
-        else torch.as_tensor(np.asarray(mask)).bool()
-    )
-    ratio = torch.exp(lp[m] - old[m])
-    surr = torch.min(ratio * a[m], torch.clamp(ratio, 1 - eps, 1 + eps) * a[m])
-    loss = -surr.mean()
-    loss.backward()
-    return float(loss), lp.grad.numpy()
-
-
-def stats_by_hand(logp_new, logp_old, eps: float, mask=None) -> dict[str, float]:
-    d = np.asarray(logp_new, dtype=np.float64) - np.asarray(logp_old, dtype=np.float64)
-    m = np.ones(d.shape, dtype=bool) if mask is None else np.asarray(mask).astype(bool)
-    ratio = np.exp(d[m])
-    return {
-        "clip_fraction": float(np.mean(np.abs(ratio - 1) > eps)),
-        "approx_kl": float(np.mean(np.expm1(d[m]) - d[m])),
-    }
-
-
-def gae_by_hand(rewards, values, dones, gamma: float, lam: float, last_value: float) -> np.ndarray:
-    """``A_t = delta_t + gamma lam (1 - done_t) A_{t+1}`` (ex06's docstring), in float64."""
-    r, v, d = (np.asarray(x, dtype=np.float64) for x in (rewards, values, dones))
-    adv, next_value, next_adv = np.zeros(len(r)), float(last_value), 0.0
-    for t in reversed(range(len(r))):
-        delta = r[t] + gamma * next_value * (1 - d[t]) - v[t]
-        next_adv = delta + gamma * lam * (1 - d[t]) * next_adv
-        adv[t], next_value = next_adv, v[t]
-    return adv
-
-
-def mc_returns(rewards, dones, gamma: float, last_value: float) -> np.ndarray:
-    """``G_t = r_t + gamma (1 - done_t) G_{t+1}`` with ``G_T = last_value``."""
-    G, running = np.zeros(len(rewards)), float(last_value)
-    for t in reversed(range(len(rewards))):
-        running = float(rewards[t]) + gamma * (1 - float(dones[t])) * running
-        G[t] = running
-    return G
+# The lesson batch's loss (the mean of the six cases) and its gradient with respect to logp_new:
+# -A * ratio / 6 where min() picks the unclipped term, 0 where the clipped term binds.
+LESSON_LOSS = sum(c[2] for c in CASES) / len(CASES)
+LESSON_GRAD = [0.0, -0.5 / 6, 1.5 / 6, 0.0, -2.0 / 6, 3.0 / 6]
+# gae(rewards=[1, 0, 2], values=[0.5, 0.4, 0.3], dones=[F, T, F], last_value=0) by hand:
+# gamma = 0.9, lam = 0.8: delta = [0.86, -0.4, 1.7], A_0 = 0.86 + 0.72 * (-0.4) = 0.572
+# gamma = lam = 1: delta = [0.9, -0.4, 1.7], A_0 = 0.9 - 0.4 = 0.5; gamma = lam = 0: r - v
+GAE_3 = {(0.9, 0.8): [0.572, -0.4, 1.7], (1.0, 1.0): [0.5, -0.4, 1.7], (0.0, 0.0): [0.5, -0.4, 1.7]}
 
 
 def loss_of(out, expected: float, call: str) -> float:
@@ -126,8 +88,7 @@ def test_the_gradient_is_zero_exactly_where_the_clipped_term_binds(impl):
         f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
     )
     # -A * ratio / N where min() picks the unclipped term; 0 where the clipped term binds.
-    exp = [0.0, -0.5 / 6, 1.5 / 6, 0.0, -2.0 / 6, 3.0 / 6]
-    expect_array(res["grads"][0], exp, call, atol=1e-6)
+    expect_array(res["grads"][0], LESSON_GRAD, call, atol=1e-6)
 
 
 def test_the_mean_runs_over_mask_1_entries_only(impl):
@@ -196,7 +157,9 @@ def test_ppo_stats_gives_the_clip_fraction_and_approx_kl_of_a_hand_example(impl)
     new5[1], old5[1] = 40.0, -40.0
     call = f"ppo_stats(<ratios {ratios} + one more>, clip_eps=0.2, mask=[1, 0, 1, 1, 0]) with garbage at the padding"
     out = impl.ppo_stats(new5, old5, adv5, 0.2, mask=mask)
-    exp = stats_by_hand(new5.numpy(), old5.numpy(), 0.2, mask.numpy())
+    # the entries 0, 2, 3 count: ratios 1.5, 1.1, 1.0 -> one of three outside [0.8, 1.2]
+    kl3 = sum((r - 1) - math.log(r) for r in (1.5, 1.1, 1.0)) / 3  # 0.0331
+    exp = {"clip_fraction": 1 / 3, "approx_kl": kl3}
     assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
         f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
     )
@@ -239,9 +202,8 @@ def test_the_loss_is_a_0_d_float32_tensor_and_no_gradient_reaches_logp_old_or_ad
     assert (
         isinstance(out, Array) and out.lib == "torch" and out.shape == () and out.dtype == "float32"
     ), f"{call}: expected a 0-d float32 tensor, got {show(out)}"
-    expected, grad_new = ppo_by_hand(new.detach(), old.detach(), adv.detach(), 0.2)
-    loss_of(out, expected, call)  # the contract scores only with the value and the gradient
-    expect_array(res["grads"][0], grad_new, f"d {call} / d logp_new", rtol=1e-4, atol=1e-6)
+    loss_of(out, LESSON_LOSS, call)  # the contract scores only with the value and the gradient
+    expect_array(res["grads"][0], LESSON_GRAD, f"d {call} / d logp_new", rtol=1e-4, atol=1e-6)
     for name, g in (("logp_old", res["grads"][1]), ("adv", res["grads"][2])):
         assert g is None or not np.any(g.value), (
             f"d {call} / d {name}: expected no gradient ({name} comes from the rollout: .detach() it), got {show(g)}"
@@ -255,9 +217,10 @@ def test_inputs_are_not_modified(impl):
         res = impl.inputs_after(fn, new, old, adv, 0.2, mask=mask)
         call = f"{fn}(logp_new, logp_old, adv, 0.2, mask=[1, 1, 1, 1, 0, 0])"
         if fn == "ppo_clip_loss":  # the contract scores only with the value
-            loss_of(res["out"], ppo_by_hand(new, old, adv, 0.2, mask)[0], call)
-        else:
-            want = stats_by_hand(new, old, 0.2, mask)
+            loss_of(res["out"], sum(c[2] for c in CASES[:4]) / 4, call)
+        else:  # ratios 1.5, 0.5, 1.5, 0.5: all outside [0.8, 1.2]
+            kl4 = sum((r - 1) - math.log(r) for r in (1.5, 0.5, 1.5, 0.5)) / 4  # 0.1438
+            want = {"clip_fraction": 1.0, "approx_kl": kl4}
             got = res["out"]
             assert isinstance(got, dict) and all(
                 type(got.get(k)) is float and abs(got[k] - v) <= 1e-5 for k, v in want.items()
@@ -284,7 +247,7 @@ def test_inputs_are_not_modified(impl):
     assert type(out) is tuple and len(out) == 2, (
         f"{call}: expected (advantages, returns), got {show(out)}"
     )
-    expect_array(out[0], gae_by_hand(r, v, d, 0.9, 0.8, 0.0), f"{call}: advantages", atol=1e-5)
+    expect_array(out[0], GAE_3[0.9, 0.8], f"{call}: advantages", atol=1e-5)
     expect_array(
         res["args"][0],
         r,
@@ -302,7 +265,7 @@ def test_inputs_are_not_modified(impl):
 
 
 def test_gae_returns_two_float32_tensors_without_grad_for_lists_or_tensors(impl):
-    exp = gae_by_hand([1.0, 0.0, 2.0], [0.5, 0.4, 0.3], [0, 1, 0], 0.9, 0.8, 0.0)
+    exp = np.array(GAE_3[0.9, 0.8])
     for r, v, d in (
         ([1, 0, 2], [0.5, 0.4, 0.3], [0, 1, 0]),
         (
@@ -338,7 +301,7 @@ def test_bad_shapes_clip_eps_and_an_empty_mask_raise_value_error(impl):
     guarded(
         lambda: loss_of(
             impl.ppo_clip_loss(new[:1], old[:1], adv[:1], 0.0),
-            ppo_by_hand(new[:1], old[:1], adv[:1], 0.0)[0],
+            -1.0,  # ratio 1.5 clipped to 1, advantage +1
             "ppo_clip_loss(<the first case>, clip_eps=0.0)",
         ),
         "ppo_clip_loss (clip_eps = 0 is allowed)",
@@ -383,7 +346,7 @@ def test_gae_rejects_gamma_or_lam_outside_0_1_and_mismatched_lengths(impl):
         guarded(
             lambda g=g, lam=lam, c=call: expect_array(
                 impl.gae(r, v, d, gamma=g, lam=lam)[0],
-                gae_by_hand(r, v, d, g, lam, 0.0),
+                GAE_3[g, lam],
                 f"{c}: advantages",
                 atol=1e-5,
             ),
@@ -429,11 +392,15 @@ def _mask_arg(mask: np.ndarray | None, as_float: bool):
     return {"mask": torch.from_numpy(mask.astype(np.float32) if as_float else mask)}
 
 
+@pytest.mark.hidden
 @given(batch=ppo_batches(), as_float=st.booleans())
-def test_the_loss_and_its_gradient_match_the_clipped_formula(impl, batch, as_float):
+def test_the_loss_and_its_gradient_match_the_clipped_formula(impl, ref, batch, as_float):
     new, old, adv, eps, mask = batch
-    exp_loss, exp_grad = ppo_by_hand(new, old, adv, eps, mask)
     kw = _mask_arg(mask, as_float)
+    leaf = torch.from_numpy(new).clone().requires_grad_(True)
+    exp = ref.ppo_clip_loss(leaf, torch.from_numpy(old), torch.from_numpy(adv), eps, **kw)
+    exp.backward()
+    exp_loss, exp_grad = float(exp), leaf.grad.numpy()
     call = f"ppo_clip_loss({show(new)}, {show(old)}, {show(adv)}, clip_eps={eps:.4g}" + (
         f", mask={show(kw['mask'])})" if kw else ")"
     )
@@ -465,11 +432,14 @@ def test_the_loss_and_its_gradient_match_the_clipped_formula(impl, batch, as_flo
     )
 
 
+@pytest.mark.hidden
 @given(batch=ppo_batches())
-def test_ppo_stats_match_their_definitions(impl, batch):
+def test_ppo_stats_match_their_definitions(impl, ref, batch):
     new, old, adv, eps, mask = batch
-    exp = stats_by_hand(new, old, eps, mask)
     kw = _mask_arg(mask, as_float=False)
+    exp = ref.ppo_stats(
+        torch.from_numpy(new), torch.from_numpy(old), torch.from_numpy(adv), eps, **kw
+    )
     call = f"ppo_stats({show(new)}, {show(old)}, adv, clip_eps={eps:.4g}" + (
         f", mask={show(kw['mask'])})" if kw else ")"
     )
@@ -522,14 +492,44 @@ def _gae(impl, traj, gamma, lam):
     return out, call
 
 
+def _own_values(out, n: int, call: str) -> np.ndarray:
+    """``out`` as float64 values once it is a finite float32 tensor of shape ``(n,)``."""
+    assert isinstance(out, Array) and out.lib == "torch", (
+        f"{call}: expected a torch.Tensor, got {show(out)}"
+    )
+    assert out.dtype == "float32" and out.shape == (n,), (
+        f"{call}: expected float32 of shape {(n,)}, got {out.describe()}"
+    )
+    got = out.value.astype(np.float64)
+    assert np.all(np.isfinite(got)), f"{call}: expected finite values, got {show(out.value)}"
+    return got
+
+
+def _td_errors(traj, gamma: float) -> np.ndarray:
+    """``delta_t = r_t + gamma V_{t+1} (1 - done_t) - V_t`` with ``V_T = last_value``, float64."""
+    rewards, values, dones, last_value = traj
+    v_next = np.append(np.float64(values[1:]), last_value)
+    return np.float64(rewards) + gamma * v_next * (1 - dones) - np.float64(values)
+
+
 @given(traj=trajectories(), gamma=st.floats(0, 1), lam=st.floats(0, 1))
-def test_gae_matches_a_plain_backward_loop_with_episode_ends_anywhere(impl, traj, gamma, lam):
+def test_gae_satisfies_its_recursion_with_episode_ends_anywhere(impl, traj, gamma, lam):
+    # A property, not a second implementation: the output must satisfy the docstring's
+    # A_t = delta_t + gamma lam (1 - done_t) A_{t+1} (A_T = 0) at every t, read off its own values.
     (adv, ret), call = _gae(impl, traj, gamma, lam)
-    exp = gae_by_hand(traj[0], traj[1], traj[2], gamma, lam, traj[3])
-    expect_array(adv, exp, f"{call}: advantages", rtol=1e-4, atol=1e-4)
+    n, dones = len(traj[0]), traj[2]
+    A = _own_values(adv, n, f"{call}: advantages")
+    A_next = np.append(A[1:], 0.0)
+    expect_array(
+        adv,
+        _td_errors(traj, gamma) + gamma * lam * (1 - dones) * A_next,
+        f"{call}: advantages (expected A_t = delta_t + gamma lam (1 - done_t) A_t+1 for every t)",
+        rtol=1e-4,
+        atol=1e-4,
+    )
     expect_array(
         ret,
-        exp + np.float64(traj[1]),
+        A + np.float64(traj[1]),
         f"{call}: returns = advantages + values",
         rtol=1e-4,
         atol=1e-4,
@@ -540,7 +540,17 @@ def test_gae_matches_a_plain_backward_loop_with_episode_ends_anywhere(impl, traj
 def test_gae_with_lam_1_is_monte_carlo_g_minus_v_and_with_lam_0_the_td_error(impl, traj, gamma):
     rewards, values, dones, last_value = traj
     (adv, ret), call = _gae(impl, traj, gamma, 1.0)
-    G = mc_returns(rewards, dones, gamma, last_value)
+    # with lam = 1 the returns are Monte-Carlo returns: G_t = r_t + gamma (1 - done_t) G_t+1,
+    # G_T = last_value (checked on the output's own values, as a property)
+    G = _own_values(ret, len(rewards), f"{call}: returns")
+    G_next = np.append(G[1:], last_value)
+    expect_array(
+        ret,
+        np.float64(rewards) + gamma * (1 - dones) * G_next,
+        f"{call}: returns (expected the Monte-Carlo return G_t = r_t + gamma (1 - done_t) G_t+1)",
+        rtol=1e-4,
+        atol=1e-4,
+    )
     expect_array(
         adv,
         G - np.float64(values),
@@ -548,15 +558,10 @@ def test_gae_with_lam_1_is_monte_carlo_g_minus_v_and_with_lam_0_the_td_error(imp
         rtol=1e-4,
         atol=1e-4,
     )
-    expect_array(
-        ret, G, f"{call}: returns (expected the Monte-Carlo return G_t)", rtol=1e-4, atol=1e-4
-    )
     (adv, _), call = _gae(impl, traj, gamma, 0.0)
-    v_next = np.append(np.float64(values[1:]), last_value)
-    td = np.float64(rewards) + gamma * v_next * (1 - dones) - np.float64(values)
     expect_array(
         adv,
-        td,
+        _td_errors(traj, gamma),
         f"{call}: advantages (expected the one-step TD error r_t + gamma V_t+1 (1 - done_t) - V_t)",
         rtol=1e-4,
         atol=1e-4,

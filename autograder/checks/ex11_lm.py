@@ -50,19 +50,6 @@ def logprob_grad_by_hand(logits, tokens, temperature: float) -> np.ndarray:
     return g
 
 
-def mask_by_hand(tokens, prompt_len: int, eos_id: int) -> np.ndarray:
-    """Column t: token t + 1 was generated and is at or before the first generated EOS."""
-    tok = np.asarray(tokens)
-    B, T = tok.shape
-    out = np.zeros((B, T - 1), dtype=bool)
-    for b in range(B):
-        for i in range(prompt_len, T):  # token index i is column i - 1
-            out[b, i - 1] = True
-            if tok[b, i] == eos_id:
-                break
-    return out
-
-
 def t32(x) -> torch.Tensor:
     return torch.tensor(np.asarray(x, dtype=np.float32))
 
@@ -299,11 +286,30 @@ def token_rows(draw):
 def test_the_mask_is_one_run_from_the_first_generated_token_to_the_first_generated_eos(impl, rows):
     tokens, prompt_len, eos = rows
     call = f"completion_mask({tokens.tolist()}, prompt_len={prompt_len}, eos_id={eos})"
-    expect_mask(
-        impl.completion_mask(ids(tokens), prompt_len, eos),
-        mask_by_hand(tokens, prompt_len, eos),
-        call,
+    out = impl.completion_mask(ids(tokens), prompt_len, eos)
+    B, T = tokens.shape
+    assert isinstance(out, Array) and out.lib == "torch" and out.dtype == "bool", (
+        f"{call}: expected a bool torch.Tensor, got {show(out)}"
     )
+    assert out.shape == (B, T - 1), f"{call}: expected shape {(B, T - 1)}, got {out.shape}"
+    m = out.value
+    # A property of each row, read off the output (column t stands for token t + 1): False over
+    # the prompt; then True from the first generated token on, without a gap, up to and
+    # including the first generated EOS (or the row's end), False after it.
+    for b in range(B):
+        on = np.flatnonzero(m[b])
+        why = None
+        if prompt_len == T:
+            why = "no token was generated" if on.size else None
+        elif on.size == 0 or on[0] != prompt_len - 1:
+            why = f"the run must start at column {prompt_len - 1} (the first generated token)"
+        elif on[-1] - on[0] + 1 != on.size:
+            why = "the True entries must form one run"
+        elif np.any(tokens[b, on[:-1] + 1] == eos):
+            why = "the run must stop at the first generated EOS"
+        elif on[-1] != T - 2 and tokens[b, on[-1] + 1] != eos:
+            why = "the run must go on to the first generated EOS or the end of the row"
+        assert why is None, f"{call}: row {b}: {why}; got {show(m.astype(int))}"
 
 
 @given(

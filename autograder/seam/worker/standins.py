@@ -36,41 +36,43 @@ class Corridor:
 
 
 class GridModel:
-    """The grid world's dynamics (``docs/exercise-api.md``, ex01) as a model: ``size``, ``goal``, ``transition``.
+    """A grid world's model read from a transition table: ``size``, ``goal``, ``transition``.
 
-    Lets the Bellman checks (ex05) run without depending on the student's ex01:
-    ``transition((row, col), action)`` returns ``((row, col), reward, done)`` with
-    walls clamping, -0.01 per step, 1.0 on entering the goal and an absorbing goal
-    (``(goal, 0.0, True)``). It records how many times it was called.
+    Lets the Bellman checks (ex05) run without depending on the student's ex01. The table
+    comes from the grader as data (the worker knows no rule of the grid world):
+    ``next_state[s][a]`` is the index ``row * size + col`` reached from state ``s`` with
+    action ``a``, ``reward[s][a]`` and ``done[s][a]`` what that move returns.
+    ``transition((row, col), action)`` returns ``((row, col), reward, done)``, raises
+    ``ValueError`` for a state or action outside the table, and counts its calls.
     """
 
-    UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
-
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, next_state: list, reward: list, done: list) -> None:
         self.size = int(size)
         self.goal = (self.size - 1, self.size - 1)
         self.calls = 0
+        self._next = [[int(s) for s in row] for row in next_state]
+        self._reward = [[float(r) for r in row] for row in reward]
+        self._done = [[bool(d) for d in row] for row in done]
+        if not (len(self._next) == len(self._reward) == len(self._done) == self.size**2):
+            raise ValueError("the transition table must have one row per state")
 
     def transition(self, state, action):
         self.calls += 1
         r, c = int(state[0]), int(state[1])
         if not (0 <= r < self.size and 0 <= c < self.size) or int(action) not in (0, 1, 2, 3):
             raise ValueError(f"bad state {state!r} or action {action!r}")
-        if (r, c) == self.goal:
-            return self.goal, 0.0, True
-        dr, dc = ((-1, 0), (0, 1), (1, 0), (0, -1))[int(action)]
-        nr, nc = min(max(r + dr, 0), self.size - 1), min(max(c + dc, 0), self.size - 1)
-        done = (nr, nc) == self.goal
-        return (nr, nc), (1.0 if done else -0.01), done
+        s, a = r * self.size + c, int(action)
+        s2 = self._next[s][a]
+        return (s2 // self.size, s2 % self.size), self._reward[s][a], self._done[s][a]
 
     def reset(self):
         self.pos = (0, 0)
         return self.pos
 
 
-def grid_model(size: int) -> GridModel:
-    """A :class:`GridModel` of a ``size x size`` grid."""
-    return GridModel(size)
+def grid_model(size: int, next_state: list, reward: list, done: list) -> GridModel:
+    """A :class:`GridModel` of a ``size x size`` grid, from its transition table."""
+    return GridModel(size, next_state, reward, done)
 
 
 def corridor(length: int) -> Corridor:
