@@ -178,3 +178,12 @@ def test_a_missing_record_says_what_to_run_and_blank_answers_are_not_answered(tm
     blank = grade_cap(submission(tmp_path / "blank", stub))
     assert {v["verdict"] for v in blank.values()} == {"not answered"}, verdicts({"checks": blank})
     assert all(v["score"] == 0 for v in blank.values()), blank
+
+
+def test_the_reference_record_in_solutions_is_valid_for_the_solution_files():
+    """``solutions/capstone_record.json`` is a real ``capstone --only rlhf`` run of the reference
+    (so ``grade solutions`` scores full marks); editing an ex06-ex11 solution makes it stale:
+    run ``python -m autograder capstone --only rlhf --course solutions`` and copy the record."""
+    solutions = Path(__file__).resolve().parents[1] / "solutions"
+    rec = answers.load(solutions)
+    assert set(rec["settings"]) >= {"kl_coef=0"}, rec
