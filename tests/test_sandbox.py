@@ -29,7 +29,7 @@ import pytest
 
 from autograder.seam import sandbox
 from autograder.seam.launcher import PlainLauncher
-from autograder.seam.proxy import Impl
+from autograder.seam.proxy import Impl, WorkerState
 from autograder.seam.sandbox import (
     SANDBOX_USER,
     UNSANDBOXED,
@@ -37,6 +37,7 @@ from autograder.seam.sandbox import (
     bwrap_works,
     choose_launcher,
 )
+from autograder.seam.zygote import Zygote
 
 pytestmark = pytest.mark.slow  # grades real submissions end to end
 
@@ -210,17 +211,23 @@ def _wait_gone(snapshot: Path, seconds: float = 5.0) -> list[int]:
     return left
 
 
-@pytest.fixture(scope="module")
-def box(tmp_path_factory):
-    """One sandboxed worker that imported the probe module."""
+@pytest.fixture(scope="module", params=["alone", "zygote"])
+def box(request, tmp_path_factory):
+    """One sandboxed worker that imported the probe module: started on its own, or forked by
+    a zygote started with the same launcher (as in a grading)."""
     src = tmp_path_factory.mktemp("probe-submission")
     (src / "probe.py").write_text(PROBE)
     launcher = SandboxLauncher()
     snapshot = launcher.prepare(src)
-    impl = Impl(snapshot, "probe", launcher=launcher).using(120)
+    state = WorkerState()
+    if request.param == "zygote":
+        state.zygote = Zygote(snapshot, launcher)
+    impl = Impl(snapshot, "probe", launcher=launcher, _shared=state).using(120)
     impl.ensure_imported()
     yield impl, snapshot
     impl.shutdown()
+    if state.zygote is not None:
+        state.zygote.close()
     _wait_gone(snapshot)
     shutil.rmtree(snapshot, ignore_errors=True)
 
@@ -238,7 +245,11 @@ def test_the_worker_runs_as_the_dedicated_sandbox_uid(box):
         assert base <= me["uid"] < base + sandbox.UID_POOL_SIZE, me["uid"]
     assert me["euid"] == me["uid"] != 0 and me["gid"] == sbx.pw_gid
     assert me["groups"] in ([], [sbx.pw_gid])
-    assert me["pids"] == [1, 2] and me["pid"] == 2, "the worker must see only its own PID namespace"
+    # bwrap's init (1), then the worker (2), or the zygote (2) and the worker it forked (3)
+    pids = [1, 2, 3] if impl._state.zygote is not None else [1, 2]
+    assert me["pids"] == pids and me["pid"] == pids[-1], (
+        f"the worker must see only its own PID namespace: {me['pids']}, pid {me['pid']}"
+    )
     assert set(me["env"]) <= set(sandbox.sandbox_env()) | {"PWD"}, me["env"]
 
 
@@ -266,6 +277,7 @@ def test_only_the_runtime_the_worker_code_and_the_submission_are_visible(box):
         "probes.py",
         "protocol.py",
         "standins.py",
+        "zygote.py",
     }
     for secret in (
         REPO,
@@ -319,7 +331,8 @@ def test_rlimit_data_gives_a_memory_error_not_a_host_oom(box):
     kind, mib = impl.hoard()
     cap = sandbox.ResourceLimits().data_bytes >> 20
     assert kind == "MemoryError" and cap - 512 <= mib <= cap, (kind, mib)
-    assert impl.identity()["pid"] == 2, "the worker survived its MemoryError"
+    pid = 3 if impl._state.zygote is not None else 2  # see test_the_worker_runs_as_...
+    assert impl.identity()["pid"] == pid, "the worker survived its MemoryError"
 
 
 @needs_bwrap
@@ -386,6 +399,37 @@ def test_a_setsid_daemon_dies_with_the_sandbox(fresh):
     finally:
         impl.shutdown()
     assert _wait_gone(snapshot) == [], "the daemon outlived the sandbox"
+    time.sleep(3)
+    assert not marker.exists(), "the daemon wrote to the host"
+
+
+@needs_bwrap
+def test_a_forked_workers_children_die_with_it_and_its_daemons_with_the_zygote(fresh):
+    launcher, snapshot = fresh()
+    marker = Path(tempfile.gettempdir()) / f"rl4llm-sandbox-zygote-daemon-{TOKEN}"
+    state = WorkerState()
+    state.zygote = Zygote(snapshot, launcher)
+    impl = Impl(snapshot, "probe", launcher=launcher, _shared=state).using(60)
+    other = Impl(snapshot, "probe", launcher=launcher, _shared=WorkerState()).using(60)
+    other._state.zygote = state.zygote  # a second exercise's worker, forked by the same zygote
+    try:
+        uid = impl.identity()["uid"]
+        n = impl.forks(5)
+        assert n == 5 and len(_mine(snapshot)) >= 1 + 1 + 5, _mine(snapshot)  # zygote, worker, 5
+        worker = impl._state.worker.proc.pid
+        impl.shutdown()  # the worker and the children it forked go; the zygote stays
+        deadline = time.monotonic() + 5
+        while len(held := _mine(snapshot)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker not in held and len(held) == 1, f"only the zygote should be left: {held}"
+        assert other.identity()["uid"] == uid, "the zygote's workers share its sandbox uid"
+        assert other.daemon(str(marker), 2) is True
+        other.shutdown()
+    finally:
+        impl.shutdown()
+        other.shutdown()
+        state.zygote.close()
+    assert _wait_gone(snapshot) == [], "a process outlived the zygote"
     time.sleep(3)
     assert not marker.exists(), "the daemon wrote to the host"
 

@@ -30,9 +30,11 @@ from autograder.seam.errors import (
     StudentTimeout,
     WorkerCrashed,
 )
+from autograder.seam.launcher import PlainLauncher
 from autograder.seam.process import Limits
-from autograder.seam.proxy import Impl
+from autograder.seam.proxy import Impl, WorkerState
 from autograder.seam.values import Array, Handle
+from autograder.seam.zygote import Zygote
 
 pytestmark = pytest.mark.slow  # starts real worker processes
 
@@ -253,12 +255,31 @@ def submission(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def shared(submission):
-    """One worker for the well-behaved calls (starting python + torch takes about a second)."""
-    impl = Impl(submission, "student", limits=Limits(call_timeout=10.0))
-    yield impl
+@pytest.fixture(scope="module", params=["alone", "zygote"])
+def start(request) -> str:
+    """How workers start: on their own, or forked by a zygote (as in a grading)."""
+    return request.param
+
+
+def make_impl(submission: Path, start: str, limits: Limits) -> Impl:
+    state = WorkerState()
+    if start == "zygote":
+        state.zygote = Zygote(submission, PlainLauncher())
+    return Impl(submission, "student", limits=limits, _shared=state)
+
+
+def shut(impl: Impl) -> None:
     impl.shutdown()
+    if impl._state.zygote is not None:
+        impl._state.zygote.close()
+
+
+@pytest.fixture(scope="module")
+def shared(submission, start):
+    """One worker for the well-behaved calls (starting python + torch takes about a second)."""
+    impl = make_impl(submission, start, Limits(call_timeout=10.0))
+    yield impl
+    shut(impl)
 
 
 @pytest.fixture
@@ -268,13 +289,11 @@ def impl(shared):
 
 
 @pytest.fixture
-def fragile(submission):
+def fragile(submission, start):
     """A worker of its own, for calls that kill or hang it."""
-    impl = Impl(
-        submission, "student", limits=Limits(call_timeout=CALL_TIMEOUT, wall_slack=WALL_SLACK)
-    )
+    impl = make_impl(submission, start, Limits(call_timeout=CALL_TIMEOUT, wall_slack=WALL_SLACK))
     yield impl
-    impl.shutdown()
+    shut(impl)
 
 
 def worker_pid(impl: Impl) -> int:

@@ -34,6 +34,7 @@ from autograder.seam.errors import Problem, StudentProblem
 from autograder.seam.launcher import PlainLauncher
 from autograder.seam.process import Limits
 from autograder.seam.proxy import Impl, WorkerState
+from autograder.seam.zygote import Zygote
 from autograder.verdict import TODO as TODO_VERDICTS
 from autograder.verdict import Verdict
 
@@ -116,6 +117,7 @@ class GraderPlugin:
         self.hidden: set[tuple[str, str]] = set()
         self.titles: dict[tuple[str, str], str] = {}  # @pytest.mark.title("...")
         self.notes: list[str] = []
+        self.zygote: Zygote | None = None  # started with the workers (pytest_collection_finish)
 
     # -- configuration -----------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -126,6 +128,10 @@ class GraderPlugin:
         config.option.tbstyle = "no"  # our own one-line verdicts replace tracebacks
         config.option.reportchars = ""
         settings.load_profile("grading" if self.mode == "grading" else "student")
+        if Zygote.usable() and not config.option.collectonly:
+            # One process imports torch (while this one collects the checks) and forks every
+            # exercise's worker: one import instead of one per exercise.
+            self.zygote = Zygote(self.worker_dir, self.launcher)
 
     # -- collection ----------------------------------------------------------------
     def _check_module(self, file_path: Path, parent: pytest.Collector):
@@ -195,12 +201,12 @@ class GraderPlugin:
             self.collected += [n for n in missing_files if n not in self.collected]
 
     def pytest_collection_finish(self, session) -> None:
-        for name in self.collected:  # start the workers now, in parallel, while checks begin
-            if (self.impl_dir / f"{name}.py").is_file():
-                try:
-                    self.state_for(name).start(self.worker_dir, self.launcher, self.limits)
-                except StudentProblem:
-                    pass
+        names = [n for n in self.collected if (self.impl_dir / f"{n}.py").is_file()]
+        for name in names:  # start the workers now, while checks begin
+            try:
+                self.state_for(name).start(self.worker_dir, self.launcher, self.limits)
+            except StudentProblem:
+                pass
 
     def hidden_ids(self, exercise: str) -> set[str]:
         """Check ids of ``exercise`` that are hidden (seen at collection)."""
@@ -218,6 +224,7 @@ class GraderPlugin:
     def state_for(self, exercise: str) -> WorkerState:
         if exercise not in self.states:
             self.states[exercise] = WorkerState(broken=self.broken)
+            self.states[exercise].zygote = self.zygote
         return self.states[exercise]
 
     def impl_for(self, exercise: str) -> Impl:
@@ -232,6 +239,8 @@ class GraderPlugin:
     def pytest_sessionfinish(self, session) -> None:
         for state in self.states.values():
             state.close()
+        if self.zygote is not None:
+            self.zygote.close()
         self.result = self.build_result()
 
     # -- outcomes ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from autograder.seam.cputime import WALL_SLACK, BudgetSpent, CallClock, ProcessT
 from autograder.seam.errors import BadReply, StudentTimeout, WorkerCrashed
 from autograder.seam.launcher import Launcher
 from autograder.seam.worker import protocol
+from autograder.seam.zygote import ForkedWorker, Zygote, ZygoteFailed
 
 DEFAULT_TIMEOUT = 5.0  # CPU seconds per call: 2x the slowest legitimate call (a first torch
 # optimizer, about 2.5 s); the wall-clock backstop is cputime.backstop
@@ -39,33 +40,73 @@ class Limits:
 class WorkerProcess:
     """One live worker: a process, its two pipes and its log."""
 
-    def __init__(self, submission: Path, launcher: Launcher, limits: Limits) -> None:
+    def __init__(
+        self, submission: Path, launcher: Launcher, limits: Limits, zygote: Zygote | None = None
+    ) -> None:
         self.limits = limits
         self.home = tempfile.mkdtemp(prefix="rl4llm-worker-")
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         self.log = open(os.path.join(self.home, "worker.log"), "w+b")  # noqa: SIM115
         # Absolute: the worker starts in its own home directory, so a relative path would not be found.
-        submission = Path(submission).resolve()
+        self.submission = Path(submission).resolve()
         self.launcher = launcher
-        self.slot = launcher.claim()  # e.g. a sandbox uid
+        self.slot = None
+        self.theirs = (req_r, rep_w)  # the worker's ends, closed here once it holds them
+        self.proc: subprocess.Popen | ForkedWorker | None = (
+            zygote.spawn((req_r, rep_w, self.log.fileno())) if zygote is not None else None
+        )
+        if self.proc is None:
+            self.start_alone()
+        os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
+        self.tree: ProcessTree | None = None  # the worker's processes, for their CPU time
+        self.next_id = 1
+        self.alive = True
+
+    def start_alone(self) -> None:
+        """Start the worker as its own process through the launcher (no zygote)."""
+        self.slot = self.launcher.claim()  # e.g. a sandbox uid
         self.proc = subprocess.Popen(
-            launcher.command(submission, (req_r, rep_w), slot=self.slot),
-            pass_fds=(req_r, rep_w),
+            self.launcher.command(self.submission, self.theirs, slot=self.slot),
+            pass_fds=self.theirs,
             stdin=subprocess.DEVNULL,
             stdout=self.log,
             stderr=self.log,
-            env=launcher.env(self.home),
+            env=self.launcher.env(self.home),
             cwd=self.home,
             start_new_session=True,
-            **launcher.popen_kwargs(),
+            **self.launcher.popen_kwargs(),
         )
-        os.close(req_r)
-        os.close(rep_w)
-        os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
-        self.tree = ProcessTree(self.proc.pid)  # the worker's processes, for their CPU time
-        self.next_id = 1
-        self.alive = True
+        self.close_theirs()
+
+    def close_theirs(self) -> None:
+        for fd in self.theirs:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.theirs = ()
+
+    def started(self) -> ProcessTree:
+        """The worker's process tree, once it exists (a forked worker may still be pending)."""
+        if self.tree is None:
+            if isinstance(self.proc, ForkedWorker):
+                try:
+                    self.proc.pid  # noqa: B018 - waits for the fork
+                except ZygoteFailed:
+                    # the grader's problem, not the student's: start the worker here, on new
+                    # pipes (a fork that comes late must not share them)
+                    self.close_theirs()
+                    for fd in (self.req_w, self.rep_r):
+                        os.close(fd)
+                    req_r, self.req_w = os.pipe()
+                    self.rep_r, rep_w = os.pipe()
+                    os.set_blocking(self.req_w, False)
+                    self.theirs = (req_r, rep_w)
+                    self.start_alone()
+            self.close_theirs()
+            self.tree = ProcessTree(self.proc.pid)
+        return self.tree
 
     def request(self, req: dict, timeout: float) -> dict:
         """Send one request and wait for its reply, killing the worker on overrun.
@@ -85,7 +126,8 @@ class WorkerProcess:
         # clock here, a little later, kills a worker whose code swallowed that.
         req = dict(req, id=self.next_id, cpu=timeout)
         self.next_id += 1
-        clock = CallClock(timeout * CPU_GRACE + 0.5, self.tree, self.limits.wall_slack)
+        tree = self.started()
+        clock = CallClock(timeout * CPU_GRACE + 0.5, tree, self.limits.wall_slack)
         try:
             self._write_frame(req, clock)
         except BudgetSpent as exc:
@@ -111,7 +153,7 @@ class WorkerProcess:
                 self.kill()
                 raise BadReply(f"the worker sent a bad frame: {exc}") from None
             if type(reply) is dict and reply.get("id") == req["id"]:
-                self.tree.settle()
+                tree.settle()
                 if reply.get("timeout") is True:
                     raise StudentTimeout(f"did not return within {timeout:g} s of CPU time")
                 return reply
@@ -174,18 +216,22 @@ class WorkerProcess:
         if not self.alive:
             return
         self.alive = False
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        if isinstance(self.proc, ForkedWorker):
+            self.proc.kill()  # a worker the zygote never forked has nothing to kill
+        else:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.kill()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        self.close_theirs()
         for fd in (self.req_w, self.rep_r):
             try:
                 os.close(fd)

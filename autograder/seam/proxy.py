@@ -26,6 +26,7 @@ from autograder.seam.errors import (
 )
 from autograder.seam.launcher import Launcher, PlainLauncher
 from autograder.seam.process import Limits, WorkerProcess
+from autograder.seam.zygote import Zygote
 
 
 class Impl:
@@ -210,13 +211,14 @@ class WorkerState:
         # (module, function) -> the timeout or crash it caused: it is not called again
         self.broken: dict[tuple[str, str], StudentProblem] = {} if broken is None else broken
         self.breaker = True  # stop restarting after a death within one check
+        self.zygote: Zygote | None = None  # forks the workers when the grading has one
 
     def start(self, submission: Path, launcher: Launcher, limits: Limits) -> None:
         if self.worker is not None:
             self.worker.close()
         self.generation += 1
         self.imported = set()
-        self.worker = WorkerProcess(submission, launcher, limits)  # returns at once
+        self.worker = WorkerProcess(submission, launcher, limits, self.zygote)  # returns at once
 
     def new_check(self) -> None:
         """Called before each check: a fresh budget of one worker death."""

@@ -1,6 +1,7 @@
 """The worker: imports the student's module and serves calls over a pipe.
 
-Started by the grader as ``python -I -B main.py --submission DIR --fds R W``.
+Started by the grader as ``python -I -B main.py --submission DIR --fds R W``, or forked
+by the zygote (``--zygote``, see ``zygote.py``), which imports torch once for all workers.
 Requests and replies are length-prefixed JSON frames (see ``protocol.py``). The
 worker sends back *outputs*, never verdicts. Student exceptions come back with
 the student's own traceback frames; ``NotImplementedError`` is flagged so the
@@ -188,24 +189,36 @@ def _safe_str(exc: BaseException) -> str:
         return f"<{type(exc).__name__} with an unprintable message>"
 
 
+def serve_forked(submission: str, rfd: int, wfd: int) -> None:
+    """Serve calls on ``rfd``/``wfd`` for the student's modules in ``submission``."""
+    os.set_inheritable(rfd, False)
+    os.set_inheritable(wfd, False)
+    # Student code may print freely: fds 1 and 2 go to a log, never to the channel.
+    sys.path.insert(0, submission)
+    os.chdir(submission)
+    Worker(submission).serve(rfd, wfd)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submission", required=True)
     parser.add_argument("--fds", nargs=2, type=int, required=True)
+    parser.add_argument("--zygote", action="store_true")
     ns = parser.parse_args()
     rfd, wfd = ns.fds
-    os.set_inheritable(rfd, False)
-    os.set_inheritable(wfd, False)
-    # Student code may print freely: fds 1 and 2 go to a log, never to the channel.
-    sys.path.insert(0, ns.submission)
-    os.chdir(ns.submission)
+    if ns.zygote:  # fds: the control socket, twice
+        import zygote
+
+        os.set_inheritable(rfd, False)
+        zygote.run(rfd, ns.submission, serve_forked)
+        return
     try:
         import torch
 
         torch.set_num_threads(1)
     except ImportError:
         pass
-    Worker(ns.submission).serve(rfd, wfd)
+    serve_forked(ns.submission, rfd, wfd)
 
 
 if __name__ == "__main__":
