@@ -108,7 +108,11 @@ def all_hang(dest: Path) -> Path:
 def test_a_submission_whose_every_function_loops_forever_times_out_each_function_once(tmp_path):
     sub = all_hang(tmp_path / "hang")
     assert "while True" in (sub / "ex02_returns.py").read_text(), "the fixture did not change"
-    result = grade(sub, seed=1)
+    # ex04 calls ex02's functions too: a function that hung in one exercise is not called again
+    # in another. (All eleven exercises: `benchmarks/bench_speed.py --only "all hang"`.)
+    graded = ["ex02_returns", "ex04_reinforce"]
+    functions = sum((sub / f"{name}.py").read_text().count("while True:") for name in graded)  # 6
+    result = grade(sub, seed=1, exercises=graded)
     checks = [c for e in result.exercises for c in e.checks if c.counted]
     assert result.score == 0, f"an endless loop earned points: {result.score}"
     timeouts = [c for c in checks if c.verdict == "timeout"]
@@ -116,7 +120,9 @@ def test_a_submission_whose_every_function_loops_forever_times_out_each_function
     first = [c for c in timeouts if "not called again" not in c.output]
     again = [c for c in timeouts if "not called again" in c.output]
     assert again, "expected later checks of a hung function to fail at once ('not called again')"
-    # one real timeout per function at most (the stubs hold 43 of them)
-    assert len(first) <= 43, f"{len(first)} checks waited for a timeout: {[c.check for c in first]}"
+    # one real timeout per function at most
+    assert len(first) <= functions, (
+        f"{len(first)} checks waited for a timeout: {[c.check for c in first]}"
+    )
     for c in timeouts:  # the wall-clock backstop may come first on a very busy machine
         assert "CPU time" in c.output or "not called again" in c.output, c.output[:300]
