@@ -34,6 +34,8 @@ Three kinds of answer, three ways of grading:
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from autograder.capstone import answers as cap_answers
@@ -46,7 +48,7 @@ from autograder.experiments import (
     episodes_to_90,
     mean_episodes,
 )
-from autograder.experiments import cache as run_cache
+from autograder.grading import runcache
 from autograder.grading.plugin import KEY
 from autograder.grading.reference import ReferenceMissing, reference
 from autograder.grading.results import MANUAL, ON_SUBMISSION
@@ -55,6 +57,7 @@ from autograder.seam.values import Array
 
 EXERCISE = "questions"
 MIN_SEEDS, MAX_SEEDS = 3, 5
+CACHE_KIND = "questions"  # runcache folder of the train_bandit re-runs (pytest course/)
 TRAIN_TIMEOUT = 60.0  # CPU seconds of one train_bandit call (4000 episodes take about 5 s)
 LETTERS = ("A", "B", "C", "D")
 
@@ -254,15 +257,15 @@ def rerun(impl, var: str, seeds: list[int], cached: bool = False) -> list[int | 
     """Episodes to 90 % of the student's train_bandit for ``var``'s setting, per seed.
 
     ``cached``: reuse runs of the same code and settings (``pytest course/`` only; see
-    ``autograder/experiments/cache.py``); authoritative grading always re-runs.
+    ``autograder/grading/runcache.py``); authoritative grading always re-runs.
     """
     setting, _ = QUESTION_RUNS[var]
     ex04 = impl.module("ex04_reinforce").using(timeout=TRAIN_TIMEOUT)
     out = []
     for seed in seeds:
         kwargs = setting.kwargs(seed)
-        name = run_cache.key(impl.submission, kwargs) if cached else ""
-        found, episodes = run_cache.load(name) if cached else (False, None)
+        name = run_key(impl.submission, kwargs) if cached else ""
+        found, episodes = cached_episodes(name) if cached else (False, None)
         if not found:
             try:
                 curve = check_curve(ex04.train_bandit(**kwargs), kwargs)
@@ -270,9 +273,41 @@ def rerun(impl, var: str, seeds: list[int], cached: bool = False) -> list[int | 
                 raise AssertionError(str(exc)) from None
             episodes = episodes_to_90(curve)
             if cached:
-                run_cache.store(name, episodes)
+                runcache.store_json(CACHE_KIND, name, {"episodes_to_90": episodes})
         out.append(episodes)
     return out
+
+
+def run_key(submission, kwargs: dict) -> str:
+    """The cache key of one ``train_bandit(**kwargs)`` run on ``submission``.
+
+    Args:
+        submission: the folder of the student's modules (every ``ex*.py`` is hashed).
+        kwargs: the call's keyword arguments.
+
+    Returns:
+        The key (:func:`autograder.grading.runcache.key`).
+    """
+    call = json.dumps(kwargs, sort_keys=True, default=repr)
+    return runcache.key(runcache.source_hash(submission), call)
+
+
+def cached_episodes(name: str) -> tuple[bool, int | None]:
+    """The cached episodes to 90 % of the run ``name``; a malformed entry is not found.
+
+    Args:
+        name: the run's key (:func:`run_key`).
+
+    Returns:
+        ``(found, episodes_to_90)``; ``episodes_to_90`` is None for a run that never got there.
+    """
+    data = runcache.load_json(CACHE_KIND, name)
+    if data is None or "episodes_to_90" not in data:
+        return False, None
+    value = data["episodes_to_90"]
+    if value is None or type(value) is int:
+        return True, value
+    return False, None
 
 
 def judge(
