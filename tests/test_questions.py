@@ -13,6 +13,7 @@ takes about 30 s on 2 idle cores.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -500,9 +501,10 @@ def test_pytest_course_shows_the_questions_graded_on_submission_and_manual(tmp_p
     )
     (course / "questions.py").write_text(source)
     write_record(course)  # the capstone numbers are checked locally, against the record
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # a cold run cache
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", str(course / "questions.py"), "-p", "no:cacheprovider"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT,
+        cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT, env=env,
     )  # fmt: skip
     out = proc.stdout
     assert "Traceback" not in out + proc.stderr, out[-3000:]
