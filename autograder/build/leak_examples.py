@@ -147,6 +147,34 @@ EXAMPLES: dict[str, Callable[[], list[Call]]] = {
         (("<answer>3</answer>", "4"), {}),
         (("#### $1,000", "1000"), {}),
     ],
+    "ex09_verifiers.format_reward": lambda: [
+        (("<think>2 + 2</think> <answer>4</answer>",), {}),
+        (("<answer>4</answer><think>late</think>",), {}),
+        (("  <think>a</think>\n<answer>b</answer>\n",), {}),
+        (("<think>x</think><answer>1</answer><answer>2</answer>",), {}),
+    ],
+    "ex09_verifiers.code_reward": lambda: [
+        (("print(sum(map(int, input().split())))", [("1 2\n", "3"), ("5 5\n", "10")]), {}),
+        (("print(int(input()) * 2)", [("3\n", "6"), ("4\n", "9"), ("0\n", "0")]), {}),
+        (("raise SystemExit(1)", [("", "")]), {}),
+    ],
+    "ex08_reward_model.preference_accuracy": lambda: [
+        ((_t([1.0, 0.5, -0.2]), _t([0.0, 0.7, -1.0])), {}),
+        ((_t([2.0, -3.0, 1.0, 1.0]), _t([1.5, 0.0, 1.0, 0.0])), {}),
+    ],
+    "ex11_lm.token_logprobs": lambda: [
+        (
+            (_t([[[0.1, 0.5, -0.3], [1.0, 0.0, 0.2], [0.3, 0.3, 0.9]]]), torch.tensor([[0, 2, 1]])),
+            {},
+        ),
+        (
+            (
+                _t([[[2.0, -1.0], [0.5, 0.5]], [[0.0, 1.0], [-1.0, 3.0]]]),
+                torch.tensor([[1, 0], [0, 1]]),
+            ),
+            {"temperature": 0.5},
+        ),
+    ],
     "ex10_grpo.group_advantages": lambda: [
         (([1.0, 0.0, 0.0, 1.0, 1.0, 1.0], 3), {}),
         (([0.5, 2.0, -1.0, 0.0], 2), {}),

@@ -28,32 +28,6 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
 
 
-def logprobs_by_hand(logits, tokens, temperature: float = 1.0) -> np.ndarray:
-    """``out[b, t] = log_softmax(logits[b, t] / temperature)[tokens[b, t + 1]]``."""
-    lp = log_softmax(np.asarray(logits, dtype=np.float32).astype(np.float64) / temperature)
-    tok = np.asarray(tokens)
-    B, T = tok.shape
-    out = np.zeros((B, T - 1))
-    for b in range(B):
-        for t in range(T - 1):
-            out[b, t] = lp[b, t, tok[b, t + 1]]
-    return out
-
-
-def logprob_grad_by_hand(logits, tokens, temperature: float) -> np.ndarray:
-    """d sum(token_logprobs) / d logits: (one_hot(next) - softmax(z / tau)) / tau; last row 0."""
-    z = np.asarray(logits, dtype=np.float32).astype(np.float64)
-    tok = np.asarray(tokens)
-    B, T, V = z.shape
-    g = np.zeros_like(z)
-    p = np.exp(log_softmax(z / temperature))
-    for b in range(B):
-        for t in range(T - 1):
-            g[b, t] = -p[b, t] / temperature
-            g[b, t, tok[b, t + 1]] += 1.0 / temperature
-    return g
-
-
 def t32(x) -> torch.Tensor:
     return torch.tensor(np.asarray(x, dtype=np.float32))
 
@@ -263,13 +237,46 @@ def test_log_probs_and_their_gradient_match_the_formula_at_any_temperature(impl,
         temperature=tau,
         grad_output=torch.ones(b, t - 1),
     )
-    out = expect_array(
-        res["out"], logprobs_by_hand(logits, tokens, tau), call, rtol=1e-4, atol=1e-4
+    # Your log-prob of every possible next token (tokens[:, 1:] all set to v): these must be
+    # a normalised distribution whose log-ratios are the logit differences / tau. Every other
+    # expectation below is then built from your own outputs.
+    every = []
+    for v in range(logits.shape[2]):
+        tok_v = tokens.copy()
+        tok_v[:, 1:] = v
+        got = impl.token_logprobs(t32(logits), ids(tok_v), temperature=tau)
+        every.append(
+            expect_array(
+                got, np.zeros((b, t - 1)), f"{call} with every next token {v}", atol=np.inf
+            )
+        )
+    every = np.stack(every).astype(np.float64)  # (V, B, T - 1)
+    assert np.all(every <= 1e-6), f"{call}: log-probs must be <= 0, got {show(every)}"
+    total = np.exp(every).sum(axis=0)  # (B, T - 1)
+    assert np.allclose(total, 1.0, atol=1e-4), (
+        f"{call}: over every possible next token, exp(log-prob) must sum to 1 at each position; "
+        f"got sums {show(total)}"
     )
-    assert np.all(out <= 1e-6), f"{call}: log-probs must be <= 0, got {show(out)}"
+    z = logits[:, :-1].astype(np.float64)  # (B, T - 1, V)
+    ratios = every - every[:1]  # (V, B, T - 1): log p(v) - log p(0)
+    want = np.moveaxis(z - z[..., :1], -1, 0) / tau
+    assert np.allclose(ratios, want, rtol=1e-4, atol=1e-4), (
+        f"{call}: log p(v) - log p(0) must be (logits[v] - logits[0]) / temperature; "
+        f"got {show(ratios)}, expected {show(want)}"
+    )
+    pick = np.take_along_axis(every, tokens[None, :, 1:], axis=0)[0]  # (B, T - 1)
+    expect_array(res["out"], pick, call, rtol=1e-4, atol=1e-4)
+    grad = np.zeros(logits.shape)  # (B, T, V): (one_hot(next) - p) / tau, 0 at the last position
+    grad[:, :-1] = -np.moveaxis(np.exp(every), 0, -1) / tau
+    np.put_along_axis(
+        grad[:, :-1],
+        tokens[:, 1:, None],
+        np.take_along_axis(grad[:, :-1], tokens[:, 1:, None], axis=-1) + 1.0 / tau,
+        axis=-1,
+    )
     expect_array(
         res["grads"][0],
-        logprob_grad_by_hand(logits, tokens, tau),
+        grad,
         f"d sum({call}) / d logits (expected (one_hot(next) - softmax(z / tau)) / tau, "
         "0 at the last position)",
         rtol=1e-4,
