@@ -31,7 +31,8 @@ gives logits ``(B, n_actions)`` and each row is its own distribution.
 How this is checked
 -------------------
 Output shapes for single states and batches; logits (not probabilities) from a
-network whose weights the checker sets; each row of ``softmax`` sums to 1;
+network whose weights the checker sets (through ``parameters()``, see
+``PolicyNetwork``); each row of ``softmax`` sums to 1;
 ``log_prob`` and its gradient at logit gaps 30 and 120 (-30.0 and -120.0, not
 -15.94); entropy of uniform and one-hot logits; the reference on random logits;
 and a statistical check that ``sample_action`` frequencies match ``softmax``
@@ -47,6 +48,12 @@ from torch.distributions import Categorical
 
 class PolicyNetwork(nn.Module):
     """Linear -> ReLU -> Linear: states to action logits.
+
+    The checker sets the weights through ``self.parameters()``, in registration order, so
+    the module must have exactly four parameters, in this order: the first layer's weight
+    ``(hidden, state_dim)`` and bias ``(hidden,)``, then the second layer's weight
+    ``(n_actions, hidden)`` and bias ``(n_actions,)`` (two ``nn.Linear`` layers with bias,
+    created in that order, under any attribute names).
 
     Args:
         state_dim: size of one state vector.
