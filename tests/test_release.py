@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import signal
 import subprocess
 import sys
 import venv
@@ -373,3 +374,32 @@ def test_the_behavioural_scan_flags_re_implementations_however_written(tmp_path)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "x.py").write_text(PLANTED)
     assert "other/" not in "\n".join(behaviour_leaks(tmp_path))
+
+
+MEDDLING = """
+import os
+import signal
+import sys
+
+
+def meddle(a, b):
+    sys.path.insert(0, "poisoned")
+    os.chdir("/")
+    signal.signal(signal.SIGCHLD, lambda *args: None)
+    return a
+"""
+
+
+def test_the_behavioural_scan_leaves_the_calling_process_as_it_was(tmp_path):
+    """Released code it calls may change its process: the scan runs in a child of its own."""
+    fake = tmp_path / "autograder" / "checks"
+    fake.mkdir(parents=True)
+    (fake / "ex99_meddling.py").write_text(MEDDLING)
+    worker = tmp_path / "autograder" / "seam" / "worker"
+    worker.mkdir(parents=True)
+    (worker / "zygote.py").write_text("import sys\nsys.exit('an entry point must not be run')\n")
+    path, cwd = list(sys.path), os.getcwd()
+    handler = signal.getsignal(signal.SIGCHLD)
+    assert behaviour_leaks(tmp_path) == []
+    assert sys.path == path and os.getcwd() == cwd, "the scan changed this process"
+    assert signal.getsignal(signal.SIGCHLD) == handler, "the scan changed a signal handler"

@@ -15,6 +15,12 @@ solution's parameter names (a helper that takes a subset of them), or with an en
 argument replaced by its ``size`` (a helper that builds the grid itself). An output matches
 if it equals the reference's output or one element of a tuple the reference returns (a
 helper that computes only the advantages of ``gae``). Calls are limited to a few seconds.
+
+Calling arbitrary released code can change the calling process (signal handlers, ``sys.path``,
+the working directory, reaping its children), so :func:`behaviour_leaks` runs the scan in a
+child Python process (``python -m autograder.build.leak_behaviour``) and reads its findings
+back as JSON. The worker's entry points (:data:`NOT_CALLED`: its serve loop and the zygote,
+which fork, install signal handlers and take over the process) are never called.
 """
 
 from __future__ import annotations
@@ -23,9 +29,12 @@ import contextlib
 import importlib.util
 import inspect
 import itertools
+import json
 import math
 import signal
+import subprocess
 import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -41,6 +50,9 @@ from autograder.grading.reference import reference
 CALL_SECONDS = 3.0
 SCANNED = (("autograder", "checks"), ("autograder", "seam", "worker"))
 """Folders (as path parts, anywhere under the scanned root) whose modules are called."""
+NOT_CALLED = ("main.py", "zygote.py")
+"""Modules of the worker that are process entry points: never imported or called here."""
+SCAN_TIMEOUT = 900  # wall seconds for the whole scan in its child process
 _counter = itertools.count()
 
 
@@ -212,6 +224,27 @@ def behaviour_leaks(root: Path, skip: tuple[str, ...] = ()) -> list[str]:
     Returns:
         One line per released function that reproduces a solution function on its examples.
     """
+    with tempfile.TemporaryDirectory(prefix="rl4llm-leakscan-") as tmp:
+        out = Path(tmp) / "found.json"
+        proc = subprocess.run(
+            [sys.executable, "-m", "autograder.build.leak_behaviour", str(out), str(root), *skip],
+            capture_output=True,
+            text=True,
+            timeout=SCAN_TIMEOUT,
+            cwd=tmp,
+        )
+        try:
+            found = json.loads(out.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            found = None
+        if proc.returncode != 0 or not isinstance(found, list):
+            tail = (proc.stderr or proc.stdout).strip()[-1500:]
+            raise RuntimeError(f"the behavioural leak scan failed (exit {proc.returncode}): {tail}")
+        return [str(line) for line in found]
+
+
+def scan_here(root: Path, skip: tuple[str, ...] = ()) -> list[str]:
+    """:func:`behaviour_leaks` in this process (what its child process runs)."""
     with warnings.catch_warnings():  # the candidates' own warnings (e.g. pytest marks) are noise
         warnings.simplefilter("ignore")
         return _scan(Path(root), skip)
@@ -223,6 +256,8 @@ def _scan(root: Path, skip: tuple[str, ...]) -> list[str]:
     for path in sorted(Path(root).rglob("*.py")):
         rel = path.relative_to(root)
         if rel.parts[0] in skip or not any(_under(rel.parts[:-1], s) for s in SCANNED):
+            continue
+        if _under(rel.parts[:-1], SCANNED[1]) and rel.name in NOT_CALLED:
             continue
         module = _load(path, Path(root))
         if module is None:
@@ -256,3 +291,8 @@ def _class_leaks(rel: Path, name: str, cls: type) -> list[str]:
                 ):
                     out.append(f"{rel}: {name}.{own_name} behaves as the reference {key}.{method}")
     return out
+
+
+if __name__ == "__main__":  # python -m autograder.build.leak_behaviour OUT.json ROOT [SKIP ...]
+    found = scan_here(Path(sys.argv[2]), tuple(sys.argv[3:]))
+    Path(sys.argv[1]).write_text(json.dumps(found), encoding="utf-8")
