@@ -22,6 +22,7 @@ from autograder.grading.rubric import Rubric
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 GRADE_TIMEOUT = 300  # seconds; a run of a few exercises takes a few seconds
+FULL_GRADE_TIMEOUT = 900  # every exercise and the questions, beside the rest of a busy suite
 
 
 def rubric() -> Rubric:
@@ -265,7 +266,7 @@ def grade_in_fresh_python(submission: Path, exercises: list[str] | None = None) 
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=GRADE_TIMEOUT,
+        timeout=GRADE_TIMEOUT if exercises else FULL_GRADE_TIMEOUT,
     )
     assert proc.returncode == 0, f"grade({submission}) failed:\n{show(proc)}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
