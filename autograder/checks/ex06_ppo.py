@@ -625,8 +625,8 @@ def _compare_with_reference(impl, ref, rng, rounds: int) -> None:
         seed = int(rng.integers(2**31))
         case = random_gae_case(seed)
         call = reproducible_call("gae", case, random_gae_case, seed)
-        out = impl.gae(*case.values())
-        exp_adv, exp_ret = ref.gae(*case.values())
+        out = impl.gae(**case)
+        exp_adv, exp_ret = ref.gae(**case)
         assert type(out) is tuple and len(out) == 2, (
             f"{call}: expected (advantages, returns), got {show(out)}"
         )

@@ -422,8 +422,8 @@ def test_matches_the_reference_on_fresh_random_batches(impl, ref, rng):
         case = random_advantages_case(seed)
         call = reproducible_call("group_advantages", case, random_advantages_case, seed)
         expect_array(
-            impl.group_advantages(*case.values()),
-            ref.group_advantages(*case.values()),
+            impl.group_advantages(**case),
+            ref.group_advantages(**case),
             call,
             rtol=1e-4,
             atol=1e-4,
