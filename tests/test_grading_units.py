@@ -246,3 +246,20 @@ def test_a_stub_is_reported_as_todo_by_pytest_not_as_failed():
     hook = GraderPlugin.pytest_report_teststatus
     assert hook(None, todo, None) == ("todo", "t", "TODO")
     assert hook(None, wrong, None) is None
+
+
+def test_a_function_that_hung_is_not_run_again_inside_a_probe(tmp_path):
+    """The capstone's run drives student functions inside one probe: the breaker must see them."""
+    from autograder.seam.errors import StudentTimeout
+    from autograder.seam.proxy import Impl, WorkerState
+
+    state = WorkerState()
+    impl = Impl(tmp_path, "ex11_lm", _shared=state)  # no worker is started
+    needs = {"ex10_grpo": ("group_advantages", "grpo_loss"), "ex11_lm": ("completion_mask",)}
+    assert impl.not_callable(needs) is None
+    state.broken[("ex10_grpo", "grpo_loss")] = StudentTimeout("grpo_loss: did not return")
+    problem = impl.not_callable(needs)
+    assert isinstance(problem, StudentTimeout), problem
+    assert problem.message == (
+        "ex10_grpo.grpo_loss: not called again after: grpo_loss: did not return"
+    ), problem.message

@@ -128,6 +128,28 @@ class Impl:
     def shutdown(self) -> None:
         self._state.close()
 
+    def not_callable(self, functions: dict[str, tuple[str, ...]]) -> StudentProblem | None:
+        """The first timeout or crash this grading recorded for one of ``functions``.
+
+        For a probe that drives student functions inside the worker (e.g. the capstone's
+        run), which the per-function breaker cannot see: a function that hung once is not
+        run again there either.
+
+        Args:
+            functions: module name -> names of its functions.
+
+        Returns:
+            A problem of the same kind ("not called again after: ..."), or None.
+        """
+        for module, names in functions.items():
+            for name in names:
+                first = self._state.broken.get((module, name))
+                if first is not None:
+                    return type(first)(
+                        f"{module}.{name}: not called again after: {first.message}", first.frames
+                    )
+        return None
+
     @property
     def unavailable(self) -> StudentProblem | None:
         return self._state.import_errors.get(self.module_name)
