@@ -45,23 +45,27 @@ class WorkerProcess:
     ) -> None:
         self.limits = limits
         self.home = tempfile.mkdtemp(prefix="rl4llm-worker-")
-        req_r, self.req_w = os.pipe()
-        self.rep_r, rep_w = os.pipe()
+        self.open_pipes()
         self.log = open(os.path.join(self.home, "worker.log"), "w+b")  # noqa: SIM115
         # Absolute: the worker starts in its own home directory, so a relative path would not be found.
         self.submission = Path(submission).resolve()
         self.launcher = launcher
         self.slot = None
-        self.theirs = (req_r, rep_w)  # the worker's ends, closed here once it holds them
         self.proc: subprocess.Popen | ForkedWorker | None = (
-            zygote.spawn((req_r, rep_w, self.log.fileno())) if zygote is not None else None
+            zygote.spawn((*self.theirs, self.log.fileno())) if zygote is not None else None
         )
         if self.proc is None:
             self.start_alone()
-        os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
         self.tree: ProcessTree | None = None  # the worker's processes, for their CPU time
         self.next_id = 1
         self.alive = True
+
+    def open_pipes(self) -> None:
+        """The request and reply pipes; ``theirs`` are the worker's ends."""
+        req_r, self.req_w = os.pipe()
+        self.rep_r, rep_w = os.pipe()
+        os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
+        self.theirs = (req_r, rep_w)  # closed here once the worker holds them
 
     def start_alone(self) -> None:
         """Start the worker as its own process through the launcher (no zygote)."""
@@ -99,10 +103,7 @@ class WorkerProcess:
                     self.close_theirs()
                     for fd in (self.req_w, self.rep_r):
                         os.close(fd)
-                    req_r, self.req_w = os.pipe()
-                    self.rep_r, rep_w = os.pipe()
-                    os.set_blocking(self.req_w, False)
-                    self.theirs = (req_r, rep_w)
+                    self.open_pipes()
                     self.start_alone()
             self.close_theirs()
             self.tree = ProcessTree(self.proc.pid)
