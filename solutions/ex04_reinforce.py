@@ -3,9 +3,10 @@ r"""Exercise 04 - REINFORCE, the simplest policy gradient.
 The idea
 --------
 Sample actions from the policy, see what they earned, then make the actions that
-led to high returns more likely. The policy-gradient theorem (Williams, 1992) turns that
-into a loss whose *negative* gradient is an unbiased estimate of the gradient of
-the expected return:
+led to high returns more likely. Williams's REINFORCE (1992) turns that into a
+loss whose *negative* gradient, for one sampled episode, is an estimate of the
+gradient of the expected return (the likelihood-ratio or "log-derivative" trick,
+``grad E[R] = E[R * grad log pi]``):
 
 .. math::
 
@@ -15,6 +16,12 @@ the expected return:
 not on the returns. So ``d loss / d log pi(a_t|s_t) = -G_t`` exactly: an action
 followed by a large return gets its log-probability raised the most. The loss is
 a **sum** over the episode, as in the lesson (longer episodes take bigger steps).
+
+With ``gamma = 1`` and the raw reward-to-go the estimate is unbiased: the
+rewards *before* step ``t`` are left out because an action cannot change them, so
+they only add noise. Discounting ``G_t`` and normalising the returns (what
+``reinforce_update`` does) are common practice but make the estimate biased:
+they trade a little bias for much less variance.
 
 One update (``reinforce_update``) is: rewards -> discounted returns (ex02) ->
 normalise (ex02) -> loss -> ``zero_grad``, ``backward``, ``step``.
