@@ -18,12 +18,12 @@ every completion scored the same carries no signal and gets zeros (also for
 ``G = 1``). Dividing by the std does not make all prompts weigh the same: it
 **up-weights prompts whose rewards barely vary**. With 0/1 rewards and G = 16, the
 one success in a nearly-always-wrong group gets ``A = 3.75``, a success in a
-half-right group ``A = 0.97`` (0.94 and 0.5 without the division). Dr. GRPO (Liu et al., 2025) calls this a
-question-difficulty bias and drops the division: ``scale=False`` gives
-``A_i = r_i - mean(r_group)``. Dr. GRPO also removes the per-response length
-normalisation (the division of each completion's loss by its own length, kept
-below as the original "grpo" aggregation), which favours short correct answers
-and long wrong ones; this exercise keeps the original aggregation.
+half-right group ``A = 0.97`` (0.94 and 0.5 without the division). Dr. GRPO
+(Liu et al., 2025) calls this a question-difficulty bias and drops the division:
+``scale=False`` gives ``A_i = r_i - mean(r_group)``. Dr. GRPO also removes the
+per-response length normalisation (the division of each completion's loss by its
+own length, kept below as the original "grpo" aggregation), which favours short
+correct answers and long wrong ones; this exercise keeps the original aggregation.
 
 Every token of completion i gets the same advantage ``A_i``. The loss is PPO's
 clipped surrogate per token, plus a k3 KL penalty towards the reference model:
