@@ -14,13 +14,17 @@ from that step on turned out. With a discount ``gamma`` in [0, 1]:
 so ``G_t = sum_k gamma^k r_{t+k}``. One backward pass computes all of them in
 O(T). The lesson's ``returns.insert(0, G)`` gives the right numbers but shifts
 the whole list on every insert: O(T^2). At T = 300,000 (the size the timing
-check uses) ``benchmarks/bench_returns.py`` measured it about 760 times slower
-than one backward pass, and a Python loop over tensor elements about 90 times
-slower (a busy 2-core machine; ratios, not seconds, carry over) - and per-token
-returns over long LLM responses are that long.
+check uses) ``benchmarks/bench_returns.py`` measured it 760 to 890 times slower
+than one backward pass over Python floats, and a Python loop over tensor
+elements (O(T), but one tensor operation per element) 50 to 90 times slower.
+These are ratios from a busy 2-core machine: the seconds differ from machine to
+machine, the ratios much less. Per-token returns over a batch of long LLM
+responses reach such lengths.
 
-Before a REINFORCE update the returns are standardised so the step size does
-not depend on the reward scale:
+Before a REINFORCE update the returns are standardised: subtracting the mean
+makes the better-than-average steps push their actions up and the worse ones
+push theirs down (a crude baseline), and dividing by the std puts every episode
+on the same scale, whatever the scale of its rewards:
 
 .. math::
 
@@ -41,7 +45,8 @@ arrays and tensors of ints or floats; inputs never modified; ``ValueError`` for 
 ``gamma`` outside [0, 1]; properties (``gamma = 0`` returns the rewards,
 ``gamma = 1`` is a reversed cumulative sum, normalised output has mean 0 and
 population std 1); the reference on random inputs; and a timing check at
-T = 300,000: at most 100 times the reference's time, which an O(T^2) loop fails.
+T = 300,000: at most 100 times the reference's time, which the O(T^2)
+``insert(0, G)`` loop fails.
 """
 
 from __future__ import annotations

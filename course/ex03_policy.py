@@ -15,11 +15,13 @@ context. A small network maps a state to one real number per action, the
     \log \pi(a \mid s) = z_a - \operatorname{logsumexp}(z)
 
 The network must return the logits, not the probabilities. ``log_softmax``
-computes ``log pi`` exactly even when a probability is far below float32's
-resolution; ``log(softmax(z))`` does not. ``Categorical(probs=softmax(z))``
-clamps probabilities at about 1.2e-7, so at a logit gap of 30 it reports a
-log-probability of -15.94 instead of -30.0 **and a zero gradient** - a policy
-that has drifted away from an action can then never learn it back.
+computes ``log pi`` accurately at any logit gap; ``log(softmax(z))`` loses
+precision once a probability underflows float32 (a gap of about 88) and gives
+``-inf`` beyond a gap of about 104. ``Categorical(probs=softmax(z))`` fails much
+sooner: it clamps probabilities at about 1.2e-7 (float32's machine epsilon), so
+at a logit gap of 30 it reports a log-probability of -15.94 instead of -30.0
+**and a zero gradient**: when a policy that has drifted away from an action does
+sample it and is rewarded, the update cannot make that action more likely.
 
 Softmax runs over the **last** dimension: a batch of states ``(B, state_dim)``
 gives logits ``(B, n_actions)`` and each row is its own distribution.

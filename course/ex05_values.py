@@ -6,7 +6,7 @@ The idea
 --------
 The value of a state under a policy is the return you expect when you start
 there and keep following the policy. It satisfies a one-step consistency
-condition, the **Bellman expectation equation**:
+condition, the **Bellman expectation equation** (Sutton & Barto, ch. 3-4):
 
 .. math::
 
@@ -18,10 +18,12 @@ earns 1.0 and nothing after it. From the goal itself the model returns
 ``(goal, 0.0, True)``, so V(goal) is always 0.
 
 *Policy evaluation* turns the equation into an update. A **synchronous sweep**
-computes a brand-new array from the old one (every state reads the old values),
-and we repeat sweeps until ``max |V_new - V| < theta``. With ``gamma < 1`` this
-converges; with ``gamma = 1`` and a policy that never reaches the goal the values
-drift to minus infinity, so after ``max_iters`` sweeps we give up loudly.
+computes a brand-new array from the old one (every state reads the old values;
+Sutton & Barto 4.1 call it the two-array version, next to an in-place one), and we
+repeat sweeps until ``max |V_new - V| < theta``. This converges when ``gamma < 1``,
+or when ``gamma = 1`` and the policy surely reaches the goal from every state; with
+``gamma = 1`` and a policy that never reaches the goal the values drift to minus
+infinity, so after ``max_iters`` sweeps we give up loudly.
 
 The action values ``Q(s, a) = r + gamma * V(s') * (1 - done)`` are the bracket
 above before averaging over the policy. Replacing the average by a max gives the

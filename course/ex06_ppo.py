@@ -13,25 +13,29 @@ the probability ratio, computed from log-probabilities:
 
     \mathrm{ratio} = \exp\big(\log \pi_\text{new}(a \mid s) - \log \pi_\text{old}(a \mid s)\big)
 
-and maximise the *clipped surrogate*; as a loss to minimise:
+and maximise the *clipped surrogate* of PPO (Schulman et al., 2017); as a loss
+to minimise:
 
 .. math::
 
     \mathcal{L} = -\operatorname{mean}\Big(\min\big(\mathrm{ratio}\cdot A,\;
     \operatorname{clamp}(\mathrm{ratio}, 1-\epsilon, 1+\epsilon)\cdot A\big)\Big)
 
-The ``min`` makes the objective pessimistic: once the ratio has moved past
-``1 + eps`` for a good action (A > 0) or below ``1 - eps`` for a bad one (A < 0)
-there is nothing more to gain, and the gradient there is zero. Moves in the
+The ``min`` makes the objective pessimistic (a lower bound on the unclipped
+surrogate): once the ratio has moved past ``1 + eps`` for a good action (A > 0)
+or below ``1 - eps`` for a bad one (A < 0) there is nothing more to gain, and the
+gradient there is zero. Moves in the
 *harmful* direction are never clipped. ``logp_old`` and ``A`` come from the
 rollout and are constants. With a ``mask`` (1 = real token) the mean runs over
 the real entries only. Two diagnostics tell whether updates stay in the trust
 region: the fraction of ratios outside ``[1 - eps, 1 + eps]`` and the estimate
 ``approx_kl = mean((ratio - 1) - log ratio)``: Schulman's k3 estimate of
-``KL(pi_old || pi_new)`` from the old policy's samples, always >= 0.
+``KL(pi_old || pi_new)``, unbiased because the samples come from ``pi_old``, and
+never negative (exercise 07).
 
-The advantages come from **GAE**: one-step TD errors, discounted by
-``gamma * lam`` and cut at episode ends:
+The advantages come from **GAE** (Schulman et al., 2015): an exponentially
+weighted sum of one-step TD errors, discounted by ``gamma * lam`` and cut at
+episode ends:
 
 .. math::
 
@@ -40,9 +44,11 @@ The advantages come from **GAE**: one-step TD errors, discounted by
     A_t &= \delta_t + \gamma \lambda\, (1 - \mathrm{done}_t)\, A_{t+1}
     \end{aligned}
 
-computed backwards in O(T); the value targets are ``A + V``. ``lam = 0`` gives
-the one-step TD error, ``lam = 1`` the Monte-Carlo ``G_t - V_t`` (``G`` bootstrapped from ``last_value``
-where the rollout stops before a ``done``).
+computed backwards in O(T); the value targets are ``A + V`` (the TD(lambda)
+returns). ``lam = 0`` gives the one-step TD error (low variance, biased by errors
+in ``V``), ``lam = 1`` the Monte-Carlo ``G_t - V_t`` (high variance, and unbiased
+whatever ``V`` is when the episode is complete; where the rollout stops before a
+``done``, ``G`` is bootstrapped from ``last_value``).
 
 Example, eps = 0.2: (ratio 1.5, A = +1) -> -1.2 (clipped); (0.5, +1) -> -0.5;
 (1.5, -1) -> +1.5; (0.5, -1) -> +0.8 (clipped); ratio 1 -> -A.

@@ -8,22 +8,30 @@ RLHF optimises a reward model's score, and a policy left alone will find text th
 reward model over-rates. The fix is to pay for every step away from the frozen
 reference model ``pi_ref``: a penalty ``beta * KL(pi || pi_ref)``. We only have
 the log-probabilities of the sampled tokens, so the KL is *estimated* per token
-from ``log r = ref_logp - logp`` (Schulman, "Approximating KL Divergence"):
+from ``log r = ref_logp - logp``, i.e. ``r = pi_ref / pi`` at a token sampled from
+``pi`` (Schulman, "Approximating KL Divergence", 2020):
 
 .. math::
 
     \begin{aligned}
-    k_1 &= \log \pi - \log \pi_\text{ref} && \text{unbiased, but negative about half the time}\\
-    k_3 &= e^{\log r} - 1 - \log r && \text{unbiased as well, low variance, never negative}
+    k_1 &= -\log r = \log \pi - \log \pi_\text{ref} && \text{unbiased, high variance, often negative}\\
+    k_3 &= (r - 1) - \log r && \text{unbiased as well, never negative}
     \end{aligned}
 
-``k3 >= 0`` because ``log x <= x - 1``. Written as ``exp(d) - 1 - d`` it can round
-to a tiny negative number in float32; ``expm1(d) - d`` cannot. GRPO puts k3 into
-its loss (exercise 10).
+Both are unbiased estimates of ``KL(pi || pi_ref)`` when the tokens are sampled
+from ``pi`` itself (the average of ``r - 1`` is then 0, so k3 is k1 plus a term
+of mean zero). k1 is negative at every token that ``pi_ref`` likes more than
+``pi`` does, so its per-token values are noisy; k3 has lower variance while
+``pi`` stays close to ``pi_ref``. ``k3 >= 0`` because ``log x <= x - 1``. With
+``d = log r``, written as ``exp(d) - 1 - d`` it can round to a tiny negative
+number in float32 (a few times -1e-8); ``expm1(d) - d`` cannot. GRPO puts k3
+into its loss (exercise 10).
 
-PPO-style RLHF puts k1 into the **reward** instead. Each response token is one RL
-step: it earns ``-beta * k1_t``, and the last real token of the response also
-earns the reward model's score for the whole response:
+PPO-style RLHF (Ziegler et al., 2019; InstructGPT, Ouyang et al., 2022) puts k1
+into the **reward** instead. Each response token is one RL step: it earns
+``-beta * k1_t``, and the last real token of the response also earns the reward
+model's score for the whole response (summed over the tokens, the penalty is
+``-beta * log(pi(y|x) / pi_ref(y|x))``, InstructGPT's per-response KL term):
 
 .. math::
 

@@ -6,8 +6,10 @@ The idea
 --------
 People find it easier to say which of two answers is better than to give either
 a score. A reward model ``r(x, y)`` is trained on such pairs with the
-**Bradley-Terry** model: the chance that the chosen answer beats the rejected
-one depends only on the difference of their rewards,
+**Bradley-Terry** model (Bradley & Terry, 1952; used for RL from human
+preferences by Christiano et al., 2017, and in InstructGPT): the chance that the
+chosen answer beats the rejected one depends only on the difference of their
+rewards,
 
 .. math::
 
@@ -25,7 +27,9 @@ nothing. At equal rewards the loss is ``log 2`` (a coin flip). Computing
 ``-log(sigmoid(x))`` literally breaks for large margins: ``sigmoid(-1e4)`` is 0 in
 float32 and its log is ``-inf``. ``logsigmoid`` / ``softplus`` evaluate the same
 function without forming the tiny probability, so the loss stays finite (about
-``1e4`` at a margin of ``-1e4``, about 0 at ``+1e4``) with a gradient of -1 or 0.
+``1e4`` at a margin ``r_c - r_r`` of ``-1e4``, about 0 at ``+1e4``), and its
+derivative with respect to each pair's margin, ``-sigmoid(r_r - r_c) / B``, is
+``-1/B`` or 0 there instead of NaN.
 
 The accuracy is the fraction of pairs the model already ranks correctly,
 ``r_c > r_r`` (a tie counts as wrong).

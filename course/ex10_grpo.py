@@ -5,22 +5,23 @@ r"""Exercise 10 - GRPO: group-relative advantages without a value network.
 The idea
 --------
 PPO needs a learned value function to say whether a reward was better than
-expected. GRPO (DeepSeekMath) gets the baseline from the samples themselves:
-draw G completions of the **same prompt**, score each one, and compare every
-completion with its own group,
+expected. GRPO (DeepSeekMath, Shao et al., 2024) gets the baseline from the
+samples themselves: draw G completions of the **same prompt**, score each one,
+and compare every completion with its own group,
 
 .. math::
 
     A_i = \frac{r_i - \operatorname{mean}(r_\text{group})}{\operatorname{std}(r_\text{group}) + \epsilon}
 
-with the unbiased std (divide by G - 1, as TRL) and ``eps = 1e-4``. Completions
-of one prompt sit next to each other in the batch, so the groups are
-``rewards.view(-1, G)``: rows are prompts. A group where every completion scored
-the same carries no signal and gets zeros (also for ``G = 1``). Dividing by the
-std does not make all prompts weigh the same: it **up-weights prompts whose rewards
-barely vary**. With 0/1 rewards and G = 16, the one success in a nearly-always-wrong
-group gets ``A = 3.75``, a success in a half-right group ``A = 0.97``. Dr. GRPO (Liu
-et al., 2025) calls this a question-difficulty bias and drops the division:
+with the unbiased std (divide by G - 1, as TRL; DeepSeekMath does not say which)
+and ``eps = 1e-4``. Completions of one prompt sit next to each other in the
+batch, so the groups are ``rewards.view(-1, G)``: rows are prompts. A group where
+every completion scored the same carries no signal and gets zeros (also for
+``G = 1``). Dividing by the std does not make all prompts weigh the same: it
+**up-weights prompts whose rewards barely vary**. With 0/1 rewards and G = 16, the
+one success in a nearly-always-wrong group gets ``A = 3.75``, a success in a
+half-right group ``A = 0.97`` (0.94 and 0.5 without the division). Dr. GRPO
+(Liu et al., 2025) calls this a question-difficulty bias and drops the division:
 ``scale=False`` gives ``A_i = r_i - mean(r_group)``. Dr. GRPO also removes the
 per-response length normalisation (the division of each completion's loss by its
 own length, kept below as the original "grpo" aggregation), which favours short
@@ -34,14 +35,21 @@ clipped surrogate per token, plus a k3 KL penalty towards the reference model:
     \ell_t = -\min\big(\mathrm{ratio}_t A_i,\; \operatorname{clamp}(\mathrm{ratio}_t, 1-\epsilon, 1+\epsilon) A_i\big)
     + \texttt{kl\_coef}\,\big(e^{\,\mathrm{ref}_t - \log \pi_t} - (\mathrm{ref}_t - \log \pi_t) - 1\big)
 
-averaged first over the real tokens of each completion, then over completions
-(the original "grpo" aggregation): a 1-token answer weighs as much as a
-1000-token one. Per-token losses ``[[1, 1, 1, 1], [2, pad, pad, pad]]`` give
-``(1 + 2) / 2 = 1.5``, not ``6 / 5 = 1.2`` (token mean) nor ``6 / 8`` (padding
-counted). Padded positions may hold anything - even inf - and must reach neither
-the value nor the gradient. Multiplying by the mask is not enough
-(``inf * 0 = nan``), so padding is replaced with ``torch.where`` before any
-arithmetic.
+averaged first over the real tokens of each completion (DeepSeekMath's
+``1/|o_i|``), then over completions (the original "grpo" aggregation): a 1-token
+answer weighs as much as a 1000-token one. Per-token losses
+``[[1, 1, 1, 1], [2, pad, pad, pad]]`` give ``(1 + 2) / 2 = 1.5``, not
+``6 / 5 = 1.2`` (token mean) nor ``6 / 8`` (padding counted). Padded positions may
+hold anything - even inf - and must reach neither the value nor the gradient.
+Multiplying by the mask is not enough (``inf * 0 = nan``), so padding is replaced
+with ``torch.where`` before any arithmetic.
+
+The KL term is k3 from exercise 07, which DeepSeekMath calls unbiased; strictly,
+that holds for tokens sampled from the current policy, and here they come from
+the sampling policy ``pi_old``. Used as a loss with the sampled tokens held fixed,
+its expected gradient (tokens drawn from ``pi``) is that of ``KL(pi_ref || pi)``,
+not of ``KL(pi || pi_ref)``: both vanish at ``pi = pi_ref``, and both pull the
+policy back towards the reference.
 
 Reference: rewards ``[1,0,0,0 | 1,1,1,1 | 0,0,1,1]``, G = 4 ->
 ``[1.4997, -0.4999, -0.4999, -0.4999 | 0, 0, 0, 0 | -0.8659, -0.8659, 0.8659, 0.8659]``.

@@ -8,24 +8,28 @@ strict. Every loophole is a way for the policy to earn reward without solving
 the task (reward hacking), and RL finds loopholes fast.
 
 * ``extract_answer``: the final answer is, in this order of precedence, the content
-  of the **last** ``<answer>...</answer>`` block (R1 style, so that ``format_reward``
-  and ``math_reward`` read the same answer; a ``\\boxed{}`` or ``####`` guess inside
-  ``<think>`` then no longer counts), else the text after the **last** ``####``
-  (GSM8K style, up to the end of that line), else the content of the **last**
-  ``\\boxed{...}``, found by counting braces so that ``\\boxed{\\frac{1}{2}}`` gives
-  ``\\frac{1}{2}`` (a regex like ``\\boxed{(.*?)}`` stops at the first ``}``). When the
-  ``<answer>`` content itself holds a ``####`` or a ``\\boxed{}``, the answer is read
-  from inside it by the same rules (``<answer>\\boxed{72}</answer>`` gives ``72``).
-  No marker means no answer: ``None``.
-* ``math_reward``: normalise both sides (drop spaces, ``$``, thousands separators
-  as in ``1,000``, one trailing ``.``) and compare **as numbers**: integers,
-  decimals, negatives, ``a/b`` and ``\\frac{a}{b}`` become exact fractions, so
+  of the **last** ``<answer>...</answer>`` block (DeepSeek-R1-Zero's template, so
+  that ``format_reward`` and ``math_reward`` read the same answer; a ``\\boxed{}``
+  or ``####`` guess inside ``<think>`` then no longer counts), else the text after
+  the **last** ``####`` (GSM8K style, up to the end of that line), else the content
+  of the **last** ``\\boxed{...}``, found by counting braces so that
+  ``\\boxed{\\frac{1}{2}}`` gives ``\\frac{1}{2}`` (a regex like ``\\boxed{(.*?)}``
+  stops at the first ``}``). When the ``<answer>`` content itself holds a ``####``
+  or a ``\\boxed{}``, the answer is read from inside it by the same rules
+  (``<answer>\\boxed{72}</answer>`` gives ``72``). No marker means no answer:
+  ``None``.
+* ``math_reward``: normalise both sides (drop all whitespace, ``$`` and ``\\$``,
+  thousands separators as in ``1,000``, one trailing ``.``; read ``\\dfrac`` and
+  ``\\tfrac`` as ``\\frac``) and compare **as numbers**: integers, decimals,
+  negatives, ``a/b`` and ``\\frac{a}{b}`` become exact fractions, so
   ``72.0 == 72`` and ``3/4 == 0.75`` but ``12 != 123`` (never ``gold in text``).
-  Answers that are not numbers on either side must match exactly after
-  normalisation. The gold may be a whole GSM8K solution ending in ``#### 72``.
+  Two non-numeric answers must be equal strings after normalisation, and a
+  number never equals a non-number. The gold may be a whole GSM8K solution ending in ``#### 72``.
 * ``format_reward``: 1.0 iff the completion is ``<think>...</think>`` followed by
   ``<answer>...</answer>`` and nothing else but whitespace, each tag exactly once;
-  the reasoning may span many lines.
+  the reasoning may span many lines. (DeepSeek-R1-Zero is trained with just two
+  rule-based rewards, an accuracy reward and this format reward, and no learned
+  reward model.)
 * ``code_reward``: run the program on each test's stdin in a **fresh**
   ``python -I`` process with a wall-clock timeout and compare its stdout with the
   expected output (trailing whitespace ignored per line and at the end). A test

@@ -155,8 +155,9 @@ CU2_choice: str | None = None
 """One letter:
 
 A. To keep each update small: once the probability ratio between the new and the old
-   policy leaves [1 - eps, 1 + eps] the objective stops rewarding further change, so a
-   single update cannot move the policy far enough to collapse its performance.
+   policy leaves [1 - eps, 1 + eps] in the direction the advantage favours, the objective
+   stops rewarding further change, so an update has no incentive to move the policy far
+   enough to collapse its performance.
 B. To keep the rewards between -1 and 1, so that the returns cannot overflow.
 C. To clip the norm of the gradient, which makes each training step faster.
 D. To stop the model from generating responses longer than a maximum length.
