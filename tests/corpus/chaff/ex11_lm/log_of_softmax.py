@@ -1,4 +1,4 @@
-"""Bug: log(softmax(z)) instead of log_softmax: -inf at a logit gap of a few hundred."""
+"""Bug: log(softmax(z)) instead of log_softmax: -inf at a logit gap of about 104 (float32), imprecise from about 88."""
 
 from __future__ import annotations
 
