@@ -121,6 +121,19 @@ class Impl:
         }
         return self._send(req, args, kwargs, where=name)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds the worker's processes have used so far, read from ``/proc``.
+
+        Measured from the grader's side, so student code cannot forge it (a check times a
+        call as the difference of two readings). Starts the worker if needed.
+
+        Returns:
+            User + system seconds of the worker and its descendants (reaped children
+            included), or None where ``/proc`` is missing.
+        """
+        tree = self._worker_for_module().started()
+        return sum(tree.rescan().values()) if tree.enabled else None
+
     def ensure_imported(self) -> None:
         """Start the worker (if needed) and import the module, or raise ImportFailed."""
         self._worker_for_module()
