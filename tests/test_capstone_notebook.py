@@ -23,7 +23,6 @@ from autograder.capstone.student import RLHF_NEEDS
 from autograder.course import assignment_of
 from autograder.grading import nbgrader_regrade
 from autograder.grading.reference import reference
-from autograder.grading.results import MANUAL
 from autograder.ingest import companions
 from autograder.ingest.submission import prepare
 
@@ -209,9 +208,10 @@ def test_the_a4_notebook_with_its_record_gets_full_cap_marks_and_without_it_what
     nb = student_notebook(tmp_path / "student")
     notebook_record(nb, tmp_path)
     got = grade_notebook_cap(nb.parent, tmp_path / "w1")
+    # CAP3_why is a markdown cell that nbgrader's graders read: no variable, no automatic check
     failing = {k: v["output"][:300] for k, v in got.items() if k != "cap3_why" and not v["passed"]}
     assert not failing, failing
-    assert got["cap3_why"]["verdict"] == MANUAL, got["cap3_why"]
+    assert set(got) - {"cap3_why"} == set(RECORD_CHECKS) | {"cap3_choice"}, sorted(got)
     (nb.parent / record.RECORD_NAME).unlink()
     got = grade_notebook_cap(nb.parent, tmp_path / "w2")
     for key in RECORD_CHECKS:
