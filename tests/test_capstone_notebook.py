@@ -220,3 +220,25 @@ def test_the_a4_notebook_with_its_record_gets_full_cap_marks_and_without_it_what
         assert "capstone_record.json is missing" in v["output"], (key, v)
         assert "--notebook a4_capstone.ipynb" in v["output"], (key, v)
         assert "Traceback" not in v["output"], (key, v)
+
+
+def test_capstone_notebook_says_what_is_wrong_with_a_missing_or_empty_notebook(tmp_path, capsys):
+    import argparse
+
+    args = argparse.Namespace(
+        regenerate_sft=False,
+        notebook=str(tmp_path / "a4_capstone.ipynb"),
+        course="course",
+        out=str(tmp_path / "out"),
+        only="rlhf",
+        seeds=1,
+        steps=1,
+        no_progress=True,
+    )
+    assert cli.run(args) == 2
+    assert "no such notebook" in capsys.readouterr().err
+    empty = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "a4_capstone.ipynb").write_text(json.dumps(empty))
+    assert cli.run(args) == 2
+    assert "no code for any exercise" in capsys.readouterr().err
+    assert not (tmp_path / record.RECORD_NAME).exists()
