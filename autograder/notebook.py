@@ -9,8 +9,9 @@ A grade cell of the course notebooks looks like this::
 ``check`` takes the code the kernel has run so far (IPython's cell history, in
 order; grader cells, magics, shell escapes and top-level expression statements
 left out), writes it as every exercise module of the course into a temporary
-folder laid out like ``course/``, and grades the exercise **once** with the same
-checks as ``pytest course/`` (and the hidden ones, where they are installed) in
+folder laid out like ``course/`` (with the ``capstone_record.json`` of the working
+folder, the notebook's: :mod:`autograder.ingest.companions`), and grades the exercise
+**once** with the same checks as ``pytest course/`` (and the hidden ones, where they are installed) in
 a separate ``python -I`` process whose workers are sandboxed when bubblewrap
 works. The outcome is cached per (exercise, code), so the other grade cells of
 the exercise answer at once.
@@ -41,6 +42,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from autograder.ingest.companions import COMPANIONS, copy_companions, usable
 from autograder.ingest.notebook import Extracted, build_module, write_submission
 
 GRADE_TIMEOUT = 1800.0  # seconds; nbgrader's per-cell timeout normally stops us first
@@ -143,11 +145,18 @@ def run_grader(
     return result
 
 
-def grade_code(code: str, exercise: str, seed: int | None = None) -> dict:
-    """Grade ``exercise`` on ``code`` (written as every exercise module) in a fresh process."""
+def grade_code(
+    code: str, exercise: str, seed: int | None = None, beside: Path | None = None
+) -> dict:
+    """Grade ``exercise`` on ``code`` (written as every exercise module) in a fresh process.
+
+    ``beside``: the notebook's folder (default: the working folder, where Jupyter and
+    ``nbgrader autograde`` run a notebook); its ``capstone_record.json`` is graded with the code.
+    """
     tmp = Path(tempfile.mkdtemp(prefix="rl4llm-nb-"))
     try:
         write_submission(code, tmp / "submission")
+        copy_companions([Path.cwd() if beside is None else beside], tmp / "submission")
         sandbox = "off" if os.environ.get("RL4LLM_NO_SANDBOX") else "auto"
         return run_grader(tmp / "submission", [exercise], seed=seed, sandbox=sandbox)
     finally:
@@ -163,7 +172,7 @@ def check(exercise: str, check_id: str) -> None:
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         code = HISTORY.code().code
-        key = (exercise, hashlib.sha256(code.encode()).hexdigest())
+        key = (exercise, hashlib.sha256(code.encode() + _companions_bytes()).hexdigest())
         if key not in _cache:
             _cache[key] = grade_code(code, exercise)
         outcome = _cache[key]
@@ -178,6 +187,11 @@ def check(exercise: str, check_id: str) -> None:
         return
     if not found["passed"]:
         raise CheckFailed(found["message"] or found["verdict"])
+
+
+def _companions_bytes() -> bytes:
+    """The companion files beside the notebook (part of the cache key: a new record re-grades)."""
+    return b"".join(p.read_bytes() for p in (Path.cwd() / n for n in COMPANIONS) if usable(p))
 
 
 def _reference_available() -> bool:

@@ -39,8 +39,9 @@ that your number is what your code produces (within half an evaluation interval 
 reference's numbers. A wrong number is told which way it is off and what your own
 run produced.
 Capstone numbers (CAP1-CAP3): checked against the ``capstone_record.json`` you submit
-next to this file (written by ``python -m autograder capstone``): the record must be
-unedited and made from the ex06/ex07/ex08/ex09/ex11 files you submit, and each number
+next to this file, or next to your a4 notebook (written by ``python -m autograder
+capstone``): the record must be unedited and made from the ex06/ex07/ex08/ex09/ex11
+functions you submit (comments, formatting and docstrings aside), and each number
 must be its figure within the rounding its question states. A missing or stale record
 fails these checks with what to run. CAP1's letter and CAP2's yes/no answers are
 checked against the directions in your own record (what your run did), CAP3's letter
@@ -165,10 +166,11 @@ D. The policy finding outputs that the imperfect reward model scores highly with
 #     python -m autograder capstone --only rlhf --seeds 3     # a few minutes per seed
 #
 # It writes capstone/capstone_record.json (the figures, means over your seeds, and a hash of
-# your ex06/ex07/ex08/ex09/ex11 files). Copy that file next to this questions.py and submit it
-# with your work: the numbers below are checked against it (not against anybody else's run),
-# so re-run the command after you change any of those files. Figures are fractions, as in the
-# record (an accuracy change of -0.254 is -25.4 points); give at least 2 decimals.
+# your ex06/ex07/ex08/ex09/ex11 functions). Copy that file next to this questions.py and submit
+# it with your work (from the a4 notebook: `--notebook a4_capstone.ipynb` writes it next to the
+# notebook; submit both): the numbers below are checked against it (not against anybody else's
+# run), so re-run the command after you change any of those functions. Figures are fractions,
+# as in the record (an accuracy change of -0.254 is -25.4 points); give at least 2 decimals.
 
 # CAP1. "Run PPO against the learned reward model with kl_coef = 0. What happens?"
 

@@ -230,9 +230,9 @@ def test_the_record_ties_the_figures_to_the_source_files(tmp_path):
 
     from autograder.capstone import record
 
-    for name in ("ex07_kl", "ex08_reward_model"):
-        (tmp_path / f"{name}.py").write_text(f"# {name}\n")
-    modules = ["ex08_reward_model", "ex07_kl"]
+    (tmp_path / "ex07_kl.py").write_text("def kl_k3(a, b):\n    return a - b\n")
+    (tmp_path / "ex08_reward_model.py").write_text("def preference_loss(c, r):\n    return c\n")
+    modules = {"ex08_reward_model": ("preference_loss",), "ex07_kl": ("kl_k3",)}
 
     def run(r0, r1, a0, a1, kl):
         return SimpleNamespace(curve=SimpleNamespace(reward=[r0, r1], accuracy=[a0, a1], kl=[kl]))
@@ -253,6 +253,6 @@ def test_the_record_ties_the_figures_to_the_source_files(tmp_path):
     edited = json.loads(path.read_text())
     edited["settings"]["kl_coef=0"]["final_accuracy"] = 0.9
     assert "edited" in record.problem(edited, tmp_path, modules)
-    (tmp_path / "ex07_kl.py").write_text("# changed\n")
+    (tmp_path / "ex07_kl.py").write_text("def kl_k3(a, b):\n    return b - a\n")
     assert "changed" in record.problem(loaded, tmp_path, modules)
     assert record.problem({"version": 0}, tmp_path, modules) is not None

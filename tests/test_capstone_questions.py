@@ -27,6 +27,8 @@ from autograder.capstone import answers, record
 from autograder.grading.reference import reference
 from autograder.grading.results import MANUAL
 
+# A real code change to a function the RLHF run uses (kl_k3, redefined: the last one counts).
+CHANGED_KL = "\n\ndef kl_k3(logp, ref_logp):\n    return (ref_logp - logp) ** 2\n"
 CAP = {k: v for k, v in CHECK.items() if k.startswith("cap")}
 RECORD_CHECKS = {k: v for k, v in CAP.items() if k not in ("cap3_choice", "cap3_why")}
 
@@ -74,8 +76,15 @@ def test_load_accepts_a_valid_record_and_says_what_to_run_for_a_bad_one(tmp_path
         answers.load(sub)
     path.unlink()
     write_record(sub)
-    (sub / "ex07_kl.py").write_text((sub / "ex07_kl.py").read_text() + "\n# later edit\n")
-    with pytest.raises(answers.RecordError, match="files changed"):
+    (sub / "ex07_kl.py").write_text((sub / "ex07_kl.py").read_text() + "\n# a comment\n")
+    assert answers.load(sub)["sources"] == rec["sources"], "a comment is not a code change"
+    (sub / "ex07_kl.py").write_text((sub / "ex07_kl.py").read_text() + CHANGED_KL)
+    with pytest.raises(answers.RecordError, match="functions .* changed since this run"):
+        answers.load(sub)
+    old = {**rec, "version": 1}
+    old["digest"] = record.digest(old)
+    path.write_text(json.dumps(old))
+    with pytest.raises(answers.RecordError, match="re-run `python -m autograder capstone`"):
         answers.load(sub)
 
 
@@ -157,8 +166,8 @@ def test_an_edited_record_or_one_for_other_files_fails_every_record_check(tmp_pa
     data["settings"]["kl_coef=0"]["rm_score_gain"] += 0.5
     path.write_text(json.dumps(data))
     other = submission(tmp_path / "other", record=True)
-    (other / "ex06_ppo.py").write_text((other / "ex06_ppo.py").read_text() + "\n# changed\n")
-    for sub, why in ((edited, "edited"), (other, "files changed")):
+    (other / "ex07_kl.py").write_text((other / "ex07_kl.py").read_text() + CHANGED_KL)
+    for sub, why in ((edited, "edited"), (other, "changed since this run")):
         got = grade_cap(sub)
         for key in RECORD_CHECKS:
             v = got[key]

@@ -153,7 +153,7 @@ def write_record(folder: Path, summary: dict | None = None) -> dict:
                 ref.CAP2_rm_score_gain, ref.CAP2_accuracy_change, ref.CAP2_final_kl
             ),
         }
-    rec = record.build(folder, answers.MODULES, [0, 1, 2], summary)
+    rec = record.build(folder, answers.NEEDS, [0, 1, 2], summary)
     record.write(folder, rec)
     return rec
 

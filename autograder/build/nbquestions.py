@@ -208,16 +208,20 @@ QUESTION_INTROS = {
         "The lesson's *check your understanding* questions. Each answer is one letter, e.g. "
         '`"B"`; CU2 also asks for a short explanation in your own words, graded by hand.\n'
     ),
-    # Not in a notebook yet (course.toml): the record cannot travel with a notebook submission.
     "capstone": (
-        "Three questions on what **your** RLHF run did. From a terminal, in the folder that "
-        "holds your `course/`, run `python -m autograder capstone --only rlhf --seeds 3` (a few "
-        "minutes per seed): it trains PPO against a flawed reward model with `kl_coef = 0` and "
-        "with `kl_coef = 2`, plots both, prints the figures and writes "
-        "`capstone/capstone_record.json`. Copy the figures here, and put that file next to "
-        "`questions.py` in the folder you submit: the numbers are checked against it, and it "
-        "is accepted only for the ex06, ex07, ex08, ex09 and ex11 files it was made from (re-run "
-        "after changing them). Without the record these checks fail and say what to run.\n"
+        "Three questions on what **your** RLHF run did. Save this notebook, then from a "
+        "terminal in its folder run `python -m autograder capstone --notebook a4_capstone.ipynb "
+        "--only rlhf --seeds 3` (a few minutes per seed; the functions are read from the saved "
+        "cells above, by the same rules as the grader's). It trains PPO against a flawed reward "
+        "model with `kl_coef = 0` and with `kl_coef = 2`, plots both, prints the figures and "
+        "writes `capstone_record.json` **next to this notebook**. Copy the figures here and "
+        "submit the record with the notebook: nbgrader collects the whole assignment folder; "
+        "on Gradescope, upload both files. The numbers are checked against the record, which "
+        "is accepted only for the functions it was made from (your ex06, ex07, ex08, ex09 and "
+        "ex11 code above: re-run after changing them). Without the record these checks fail "
+        "and say what to run. (Working with `course/` files instead? Run the same command with "
+        "`--course course` in place of `--notebook ...` and put the record next to "
+        "`questions.py`.)\n"
     ),
 }
 CHECKS_NOTE = {

@@ -6,9 +6,11 @@ the ``capstone_record.json`` that ``python -m autograder capstone`` wrote for th
 is noisy and a correct implementation may differ from the reference in unstated
 choices, so no band could be fair. The record is read by the grader (the parent
 process, not the sandboxed worker) from the submission folder, where the student puts
-it next to ``questions.py``; it is accepted only when its digest matches its content
-and its source hash matches the submitted module files (``record.problem``), which
-ties the figures to the code being graded without re-running minutes of PPO.
+it next to ``questions.py`` (a notebook student next to the notebook: ingest copies it
+into the graded folder, :mod:`autograder.ingest.companions`); it is accepted only when its
+digest matches its content and its source hash matches the submitted functions
+(``record.problem``), which ties the figures to the code being graded without re-running
+minutes of PPO.
 
 Everything here is pure or reads only that one file; ``autograder/checks/questions.py``
 turns the messages into verdicts.
@@ -25,13 +27,14 @@ from pathlib import Path
 from autograder.capstone import record
 from autograder.capstone.student import RLHF_NEEDS
 
-MODULES = sorted(RLHF_NEEDS)  # the files the RLHF run loads, hashed into the record
-MAX_BYTES = 64 * 1024  # a record is well under 1 KB
+NEEDS = RLHF_NEEDS  # the functions the RLHF run calls, hashed (with what they use) into the record
 NUMBER_TOLERANCE = 0.005  # a figure "within 0.005": 2 decimals are enough
 DIFFERENCE_TOLERANCE = 0.01  # a difference of two figures, each possibly rounded
 HOW = (
-    "run `python -m autograder capstone --only rlhf` on the files you submit, copy "
-    f"capstone/{record.RECORD_NAME} next to questions.py and submit it with your work"
+    "run `python -m autograder capstone --only rlhf` on the code you submit and submit "
+    f"{record.RECORD_NAME} with it: next to questions.py (copy it from capstone/), or, from "
+    "the a4 notebook, `python -m autograder capstone --notebook a4_capstone.ipynb --only rlhf`"
+    " writes it next to the notebook (submit both files)"
 )
 
 
@@ -59,7 +62,7 @@ def load(folder: str | Path) -> dict:
         raise RecordError(f"{record.RECORD_NAME} is missing from your submission: {HOW}") from None
     if not stat.S_ISREG(info.st_mode):
         raise RecordError(f"{record.RECORD_NAME} is not a regular file: {HOW}")
-    if info.st_size > MAX_BYTES:
+    if info.st_size > record.MAX_BYTES:
         raise RecordError(f"{record.RECORD_NAME} is too big to be a capstone record: {HOW}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -67,7 +70,7 @@ def load(folder: str | Path) -> dict:
         raise RecordError(
             f"{record.RECORD_NAME} cannot be read ({type(exc).__name__}): {HOW}"
         ) from None
-    problem = record.problem(data, folder, MODULES)
+    problem = record.problem(data, folder, NEEDS)
     if problem is not None:
         raise RecordError(f"{record.RECORD_NAME}: {problem}; {HOW}")
     settings = data.get("settings")

@@ -1,7 +1,9 @@
 """What ``python -m autograder capstone`` and ``capstone-sft`` do (declared in ``commands/capstone.py``).
 
-``capstone`` loads your ``ex06``-``ex11`` from ``--course`` (default ``course/``), then
-runs RLVR (GRPO) and RLHF (a reward model from a flawed labeller, PPO with and without
+``capstone`` loads your ``ex06``-``ex11`` from ``--course`` (default ``course/``), or from
+a saved notebook with ``--notebook a4_capstone.ipynb`` (its cells become modules by the one
+ingest path, :mod:`autograder.ingest.notebook`, in a temporary folder, and the record is
+written next to the notebook), then runs RLVR (GRPO) and RLHF (a reward model from a flawed labeller, PPO with and without
 the KL penalty) for each seed, writes one PNG per run under ``--out`` and prints a
 summary. ``capstone-sft`` (or ``capstone --regenerate-sft``) regenerates the shipped SFT
 checkpoint deterministically.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,10 +39,50 @@ def _bar(desc: str, total: int, enabled: bool):
     return tqdm(total=total, desc=desc, unit="step", disable=not enabled, leave=False)
 
 
+def notebook_folder(notebook: Path, folder: Path) -> list[str]:
+    """Writes the modules of a saved ``notebook`` into ``folder``; returns the notes.
+
+    The same extraction as every grading path (:func:`autograder.ingest.notebook.notebook_modules`:
+    grade cells, magics and top-level expression statements left out), so the functions the
+    capstone runs are the ones the grader reads and hashes.
+
+    Raises:
+        student.CapstoneError: the notebook cannot be read or defines no exercise.
+    """
+    from autograder.ingest.errors import SubmissionError
+    from autograder.ingest.notebook import notebook_modules
+    from autograder.ingest.submission import write_modules
+
+    if not notebook.is_file():
+        raise student.CapstoneError(f"{notebook}: no such notebook")
+    try:
+        return write_modules(notebook_modules([notebook]), folder)
+    except SubmissionError as exc:
+        raise student.CapstoneError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Runs the capstone phases for each seed; returns the exit status."""
     if args.regenerate_sft:
         return run_sft(argparse.Namespace(out=sft.CHECKPOINT, steps=sft.STEPS))
+    notebook = getattr(args, "notebook", None)
+    if notebook:
+        notebook = Path(notebook).resolve()
+        with tempfile.TemporaryDirectory(prefix="rl4llm-capstone-") as tmp:
+            try:
+                notebook_folder(notebook, Path(tmp))
+            except student.CapstoneError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            print(f"your functions: the cells of {notebook.name} (save it before running this)")
+            return run_phases(
+                argparse.Namespace(**{**vars(args), "course": tmp, "record_dir": notebook.parent})
+            )
+    return run_phases(args)
+
+
+def run_phases(args: argparse.Namespace) -> int:
+    """The phases of :func:`run` on the modules in ``args.course``; returns the exit status."""
     import torch
 
     torch.set_num_threads(1)  # small matrices: one thread is as fast and the curve reproducible

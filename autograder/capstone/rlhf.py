@@ -284,8 +284,10 @@ def run_cli(args: argparse.Namespace, seeds: list[int], out: Path, progress: boo
         print(f"    {time.perf_counter() - t0:.0f} s  [{png}]")
     from autograder.capstone import record
 
-    path = record.write(out, record.build(args.course, sorted(student.RLHF_NEEDS), seeds, summary))
-    print(f"  record for the capstone questions: {path} (submit it next to questions.py)")
+    where = Path(getattr(args, "record_dir", None) or out)  # --notebook: next to the notebook
+    path = record.write(where, record.build(args.course, student.RLHF_NEEDS, seeds, summary))
+    beside = "your notebook" if getattr(args, "record_dir", None) else "questions.py"
+    print(f"  record for the capstone questions: {path} (submit it next to {beside})")
     if len(seeds) > 1:
         for kl_coef, rs in summary.items():
             acc = statistics.mean(r.curve.accuracy[-1] - r.curve.accuracy[0] for r in rs)

@@ -18,6 +18,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--only", choices=["rlvr", "rlhf"], help="run only this phase")
     c.add_argument("--seeds", type=int, default=1, help="run seeds 0..N-1 (default: 1)")
     c.add_argument("--course", default="course", help="your folder laid out like course/")
+    c.add_argument(
+        "--notebook",
+        help="run the functions of this saved notebook (e.g. a4_capstone.ipynb) instead of "
+        "--course; capstone_record.json is written next to it",
+    )
     c.add_argument("--out", default="capstone", help="where the PNGs go (default: capstone)")
     c.add_argument("--steps", type=int, help="training steps per run (default: each phase's own)")
     c.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -7,7 +7,8 @@ again without any kernel:
 
 1. the notebook is read with nbformat and its code cells become one module
    (:func:`autograder.ingest.notebook.notebook_code`: grader cells, magics and top-level
-   expression statements left out), written as every exercise module;
+   expression statements left out), written as every exercise module, with the
+   ``capstone_record.json`` of the submitted folder (:mod:`autograder.ingest.companions`);
 2. the exercises whose checks the notebook's grade cells call are graded by the
    sandboxed grader (bubblewrap when it works; ``--require-sandbox`` refuses
    anything less) in a fresh process, with one secret seed for the whole run;
@@ -39,6 +40,7 @@ from autograder.grading.regrade_feedback import (
     ensure_autograded,
 )
 from autograder.grading.regrade_report import CellRow, Report
+from autograder.ingest.companions import copy_companions
 from autograder.ingest.notebook import module_names, notebook_code, write_submission
 from autograder.notebook import run_grader
 
@@ -130,6 +132,7 @@ def _grade_notebook(
     tmp = Path(tempfile.mkdtemp(prefix="rl4llm-regrade-"))
     try:
         write_submission(extracted.code, tmp / "submission", module_names())
+        copy_companions([path.parent], tmp / "submission")  # nbgrader collects the whole folder
         return run_grader(
             tmp / "submission", exercises, seed=seed, sandbox=sandbox, instructor=True
         ), ""

@@ -18,7 +18,10 @@ Rules (also in the ``grade-batch`` help):
   bytes once uncompressed (counted while extracting, not trusted from the header).
 * **Notebooks** (an ``.ipynb`` entry, or the notebooks of a folder/zip with no
   exercise module): read without a kernel and turned into modules by the rules of
-  :mod:`autograder.ingest.notebook` (the same for every entry point).
+  :mod:`autograder.ingest.notebook` (the same for every entry point). In a folder or zip,
+  a ``capstone_record.json`` beside a notebook is copied next to the modules
+  (:mod:`autograder.ingest.companions`); a bare ``.ipynb`` entry carries none (its folder is
+  the whole batch's), so a notebook student with a record submits a folder or a zip.
 * **Gradescope** hands over a folder; a folder holding nothing but one ``.zip`` is that zip.
 """
 
@@ -31,6 +34,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from autograder.ingest.companions import copy_companions
 from autograder.ingest.errors import SubmissionError
 from autograder.ingest.notebook import MODULE_RE, notebook_modules
 
@@ -100,6 +104,7 @@ def prepare(entry: Path, workdir: Path) -> Prepared:
     out.mkdir(mode=0o755)
     notes = [f"built from notebook(s): {', '.join(str(p.relative_to(files)) for p in notebooks)}"]
     notes += write_modules(notebook_modules(notebooks), out)
+    notes += copy_companions(list(dict.fromkeys(p.parent for p in notebooks)), out)
     return Prepared(out, kind, notes)
 
 
