@@ -2,8 +2,11 @@
 
 The uid-only tier is what a container without namespaces gets (Gradescope): tested here as
 root with bubblewrap disabled through ``RL4LLM_NO_BWRAP``. The exploit corpus under this tier
-is run by hand (``RL4LLM_EXPLOIT_TIER=uid-only pytest tests/test_exploits.py``): it is not yet
-clean (os_exit is slow, timing_cpu_hog, no network namespace), so it is not part of the suite.
+is run by hand (``RL4LLM_EXPLOIT_TIER=uid-only pytest tests/test_exploits.py``, 10 min): since the
+linear-time check counts CPU time, timing_cpu_hog and timing_padding score 0 there too and os_exit
+is quick; the network is the tier's documented residual risk, and read_reference_files finds the
+reference whenever another grading's snapshot (world-readable) sits in /tmp at the same time
+(docs/instructors.md: --jobs 1 under this tier). It is not part of the suite (its time).
 """
 
 from __future__ import annotations
