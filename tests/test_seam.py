@@ -190,6 +190,11 @@ STUDENT = textwrap.dedent(
         time.sleep(1000)
 
 
+    def nap(seconds):
+        time.sleep(seconds)
+        return seconds
+
+
     def stubborn():
         while True:
             try:
@@ -691,6 +696,21 @@ def test_a_loop_that_swallows_the_timeout_is_killed_after_its_cpu_budget(fragile
     )
     assert "CPU time" in info.value.message, info.value.message
     assert_gone(proc.pid, proc)
+
+
+def test_cpu_seconds_counts_the_workers_work_not_its_waiting(impl):
+    """``Impl.cpu_seconds()`` (what ex02's timing check reads) grows with CPU work, not with sleep."""
+    before = impl.cpu_seconds()
+    assert before is not None, "expected CPU times from /proc on Linux"
+    impl.raw_call("busy", 0.3)
+    busy = impl.cpu_seconds() - before
+    before = impl.cpu_seconds()
+    impl.raw_call("nap", 0.5)
+    nap = impl.cpu_seconds() - before
+    assert busy >= 0.25, (
+        f"busy(0.3): expected at least 0.25 s of worker CPU time, read {busy:.2f} s"
+    )
+    assert nap < 0.2, f"nap(0.5): sleeping is not CPU time, yet {nap:.2f} s was read"
 
 
 def test_a_sleeping_call_is_stopped_by_the_wall_clock_backstop(fragile):
