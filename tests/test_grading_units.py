@@ -29,6 +29,7 @@ def test_the_shipped_rubric_loads_and_every_exercise_has_points():
         ("[ex01]\ntitle = 'x'\n[ex01.points]\ntest_a = 0\n", "positive points"),
         ("[ex01]\ntitle = 'x'\n[ex01.points]\ntest_a = true\n", "positive points"),
         ("[ex01\n", "rubric.toml"),
+        ("[ex01]\ntitle = 'x'\ntrains = 'yes'\n[ex01.points]\ntest_a = 1\n", "true or false"),
     ],
 )
 def test_a_malformed_rubric_is_a_rubric_error(tmp_path, text, why):

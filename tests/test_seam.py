@@ -900,3 +900,23 @@ def test_a_relative_submission_path_works(submission, monkeypatch):
         )
     finally:
         impl.shutdown()
+
+
+def test_a_warm_zygote_builds_the_first_optimizer_before_forking(tmp_path):
+    """``warm_optimizers``: the ~800 modules of a process's first optimizer come pre-imported."""
+    (tmp_path / "trainer.py").write_text(
+        "import sys\n\n\ndef dynamo_loaded():\n    return 'torch._dynamo' in sys.modules\n"
+    )
+    found = {}
+    for warm in (False, True):
+        state = WorkerState()
+        state.zygote = Zygote(tmp_path, PlainLauncher(), warm_optimizers=warm)
+        impl = Impl(tmp_path, "trainer", limits=Limits(call_timeout=60.0), _shared=state)
+        try:
+            found[warm] = impl.dynamo_loaded()
+        finally:
+            shut(impl)
+    assert found == {False: False, True: True}, (
+        f"torch._dynamo in a forked worker's modules, by warm_optimizers: expected "
+        f"{{False: False, True: True}}, got {found}"
+    )

@@ -73,6 +73,33 @@ def test_non_finite_floats_are_tagged_and_come_back():
     assert math.isnan(back[0]) and back[1] == float("-inf")
 
 
+def test_long_float_lists_travel_packed_and_come_back_bit_exact_as_lists_of_floats():
+    special = [float("nan"), -0.0, float("inf"), float("-inf"), 5e-324, 0.1]
+    value = special * 20  # 120 floats: packed
+    wire = encode(value)
+    assert set(wire) == {"$floats"}, "a long list of floats should travel packed"
+    back = roundtrip(value)
+    assert type(back) is list and len(back) == len(value)
+    for a, b in zip(value, back, strict=True):
+        assert type(b) is float and (a == b or (math.isnan(a) and math.isnan(b)))
+        assert math.copysign(1.0, a) == math.copysign(1.0, b)
+    # not packed: short lists, ints, bools or numpy floats among the floats
+    for plain in ([0.5] * 3, [0.5] * 100 + [1], [0.5] * 100 + [True], [0.5] * 99 + [np.float64(1)]):
+        assert isinstance(encode(plain), list), f"{plain[-1]!r} in a list must not be packed"
+
+
+def test_the_worker_packs_and_unpacks_the_same_way(monkeypatch):
+    from autograder.seam.launcher import WORKER_DIR
+
+    monkeypatch.syspath_prepend(str(WORKER_DIR))  # the worker imports its modules by plain name
+    codec = __import__("codec")
+
+    value = [0.25 * i for i in range(200)]
+    wire = json.loads(json.dumps(codec.encode(value, codec.Handles())))
+    assert set(wire) == {"$floats"} and codec.decode(wire, codec.Handles()) == value
+    assert codec.decode(encode(value), codec.Handles()) == value
+
+
 @pytest.mark.parametrize(
     ("value", "lib", "dtype"),
     [
@@ -102,6 +129,9 @@ def test_requires_grad_is_carried():
         {"$nd": ["numpy", "object", [1], "AA==", False]},
         {"$nd": ["numpy", "int8", [-1], "", False]},
         {"$float": "NaN-ish"},
+        {"$floats": "AAAA"},  # 3 bytes: not whole doubles
+        {"$floats": "not base64!"},
+        {"$floats": 3},
         {"$dict": [[[1, 2], 3]]},  # a list is not a valid key
         {"$unknown": 1},
         {"a": 1, "b": 2, "c": 3},

@@ -131,7 +131,11 @@ class GraderPlugin:
         if Zygote.usable() and not config.option.collectonly:
             # One process imports torch (while this one collects the checks) and forks every
             # exercise's worker: one import instead of one per exercise.
-            self.zygote = Zygote(self.worker_dir, self.launcher)
+            graded = self.only or list(self.rubric.exercises)
+            trains = any(
+                e in self.rubric.exercises and self.rubric.exercises[e].trains for e in graded
+            )
+            self.zygote = Zygote(self.worker_dir, self.launcher, warm_optimizers=trains)
 
     # -- collection ----------------------------------------------------------------
     def _check_module(self, file_path: Path, parent: pytest.Collector):

@@ -21,12 +21,15 @@ class Exercise:
 
     ``manual`` names the checks whose points a person awards (free-text answers): they
     have points like any check but are left out of the automatic ``max_points``.
+    ``trains``: its checks train with a torch optimizer in the worker (a speed hint: the
+    zygote then imports what the first optimizer of a process needs, once).
     """
 
     name: str
     title: str
     points: dict[str, float] = field(default_factory=dict)
     manual: frozenset[str] = frozenset()
+    trains: bool = False
 
     @property
     def max_points(self) -> float:
@@ -67,8 +70,11 @@ class Rubric:
                 raise RubricError(
                     f"{path}: {name}.manual must list check ids of [{name}.points], got {manual!r}"
                 )
+            trains = section.get("trains", False)
+            if not isinstance(trains, bool):
+                raise RubricError(f"{path}: {name}.trains must be true or false, got {trains!r}")
             exercises[name] = Exercise(
-                name, str(section.get("title", name)), points, frozenset(manual)
+                name, str(section.get("title", name)), points, frozenset(manual), trains
             )
         return cls(exercises)
 

@@ -134,6 +134,8 @@ def encode(value: object, depth: int = 0) -> object:
         arr = np.asarray(value)
         return protocol.encode_array("npscalar", arr.dtype.name, (), arr.tobytes(), False)
     if isinstance(value, list):
+        if protocol.packable(value):
+            return protocol.encode_floats(value)
         return [encode(v, depth + 1) for v in value]
     if isinstance(value, tuple):
         return {"$tuple": [encode(v, depth + 1) for v in value]}
@@ -166,6 +168,11 @@ def decode(value: object, link: Channel, generation: int, depth: int = 0) -> obj
                 raise BadReply("dict key in reply is not a plain value")
             out[key] = decode(pair[1], link, generation, depth + 1)
         return out
+    if "$floats" in value:
+        try:
+            return protocol.decode_floats(value["$floats"], protocol.MAX_ITEMS)
+        except ValueError as exc:
+            raise BadReply(f"malformed packed floats in reply: {exc}") from None
     if "$float" in value and value["$float"] in ("nan", "inf", "-inf"):
         return float(value["$float"])
     if "$handle" in value and type(value["$handle"]) is int:

@@ -58,7 +58,7 @@ class Zygote:
         launcher: the grading's launcher (its sandbox tier).
     """
 
-    def __init__(self, submission: Path, launcher: Launcher) -> None:
+    def __init__(self, submission: Path, launcher: Launcher, warm_optimizers: bool = False) -> None:
         self.launcher = launcher
         self.home = tempfile.mkdtemp(prefix="rl4llm-zygote-")
         self.log = open(os.path.join(self.home, "zygote.log"), "w+b")  # noqa: SIM115
@@ -71,6 +71,7 @@ class Zygote:
                 [
                     *launcher.command(Path(submission).resolve(), (fd, fd), slot=self.slot),
                     "--zygote",
+                    *(["--warm-optimizers"] if warm_optimizers else []),
                 ],
                 pass_fds=(fd,),
                 stdin=subprocess.DEVNULL,

@@ -13,7 +13,7 @@ import sys
 import protocol
 
 MAX_DEPTH = 8
-MAX_ITEMS = 1_000_000
+MAX_ITEMS = protocol.MAX_ITEMS
 
 
 class EncodeError(TypeError):
@@ -80,6 +80,8 @@ def decode(value: object, handles: Handles, depth: int = 0) -> object:
         return {
             decode(k, handles, depth + 1): decode(v, handles, depth + 1) for k, v in value["$dict"]
         }
+    if "$floats" in value:
+        return protocol.decode_floats(value["$floats"], MAX_ITEMS)
     if "$float" in value:
         return float(value["$float"])
     if "$handle" in value:
@@ -101,6 +103,8 @@ def encode(obj: object, handles: Handles, depth: int = 0) -> object:
     if t is list or t is tuple:
         if len(obj) > MAX_ITEMS:
             raise EncodeError(f"returned a {t.__name__} of {len(obj)} items")
+        if protocol.packable(obj):
+            return protocol.encode_floats(obj)
         items = [encode(v, handles, depth + 1) for v in obj]
         return items if t is list else {"$tuple": items}
     if t is dict:

@@ -204,13 +204,14 @@ def main() -> None:
     parser.add_argument("--submission", required=True)
     parser.add_argument("--fds", nargs=2, type=int, required=True)
     parser.add_argument("--zygote", action="store_true")
+    parser.add_argument("--warm-optimizers", action="store_true")
     ns = parser.parse_args()
     rfd, wfd = ns.fds
     if ns.zygote:  # fds: the control socket, twice
         import zygote
 
         os.set_inheritable(rfd, False)
-        zygote.run(rfd, ns.submission, serve_forked)
+        zygote.run(rfd, ns.submission, serve_forked, warm_optimizers=ns.warm_optimizers)
         return
     try:
         import torch

@@ -32,8 +32,11 @@ MAX_PACKET = 4096
 REAP_EVERY = 0.2  # seconds between two looks for ended children
 
 
-def preload() -> None:
-    """Import what every worker needs, once (the children share the pages)."""
+def preload(warm_optimizers: bool = False) -> None:
+    """Import what every worker needs, once (the children share the pages).
+
+    ``warm_optimizers``: also build a throw-away optimizer (see below).
+    """
     try:
         import numpy  # noqa: F401
         import torch
@@ -41,6 +44,14 @@ def preload() -> None:
         import torch.nn.functional  # noqa: F401
 
         torch.set_num_threads(1)
+        if warm_optimizers:
+            # The first optimizer built in a process imports about 800 more modules
+            # (torch._dynamo, sympy; about 70 MB): some 3 s of CPU that each worker building
+            # one (a training loop, a probe) would pay again. Built once here, before any
+            # fork; it starts no thread.
+            param = torch.nn.Parameter(torch.zeros(1))
+            torch.optim.SGD([param], lr=0.1)
+            torch.optim.Adam([param], lr=0.1)
     except ImportError:
         pass
 
@@ -64,9 +75,12 @@ def reap(sock: socket.socket) -> None:
         send(sock, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
-def run(ctl_fd: int, submission: str, serve_forked) -> None:
-    """The zygote's loop. ``serve_forked(submission, rfd, wfd)`` runs in each child."""
-    preload()
+def run(ctl_fd: int, submission: str, serve_forked, warm_optimizers: bool = False) -> None:
+    """The zygote's loop. ``serve_forked(submission, rfd, wfd)`` runs in each child.
+
+    ``warm_optimizers``: the grading has exercises that train (see :func:`preload`).
+    """
+    preload(warm_optimizers)
     sock = socket.socket(fileno=ctl_fd)
     wake_r, wake_w = os.pipe()  # SIGCHLD wakes the loop up: an ended child is reported at once
     os.set_blocking(wake_r, False)
