@@ -511,6 +511,38 @@ def test_an_interrupted_batch_resumes_where_it_stopped(tmp_path):
     assert "seed=7 (read back" in (out / "batch.log").read_text()
 
 
+def test_a_forked_grading_process_runs_the_command_with_its_own_log_folder_and_exit_code(tmp_path):
+    from autograder.grading import forkserver
+
+    log = tmp_path / "output.txt"
+    log.write_text("header\n")
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), "MARK": "forked"}
+    ok = forkserver.start(["grade", "--help"], log, tmp_path, env)
+    bad = forkserver.start(["grade", str(tmp_path / "missing")], log, tmp_path, env)
+    assert (ok.wait(120), bad.wait(120)) == (0, 2), log.read_text()[-2000:]
+    text = log.read_text()
+    assert text.startswith("header\n") and "usage: python -m autograder grade" in text, text[:500]
+    assert "no such directory" in text, text[-500:]
+    assert forkserver.helpers(), "the fork server should be a child of this process"
+
+
+def test_a_relative_out_folder_gets_the_results(tmp_path):
+    """The grading processes run in folders of their own: a relative --out must still work."""
+    honest(tmp_path / "subs" / "s1", stub=tuple(ONLY))
+    cmd = ["grade-batch", "subs", "--out", "out", "--only", "ex01_gridworld", "--no-sandbox"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", *cmd],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = read_csv(tmp_path / "out" / "scores.csv")
+    assert [(r["id"], r["status"], r["total"]) for r in rows] == [("s1", "ok", "0")], rows
+    assert (tmp_path / "out" / "s1" / "results.json").is_file()
+
+
 def test_find_root_prefers_the_folder_with_most_modules(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "ex01_gridworld.py").write_text("")

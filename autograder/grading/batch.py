@@ -49,6 +49,7 @@ from datetime import datetime
 from pathlib import Path
 
 from autograder import REPO_ROOT
+from autograder.grading import forkserver
 from autograder.grading.authoritative import new_seed
 from autograder.grading.ledger import (
     Entry,
@@ -130,7 +131,7 @@ class Batch:
         from autograder.grading.rubric import Rubric
 
         self.src = Path(src)
-        self.out = Path(out)
+        self.out = Path(out).resolve()  # the grading processes run in folders of their own
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.rubric = Rubric.load()
         wanted = set(exercises or self.rubric.exercises)
@@ -286,7 +287,9 @@ class Batch:
         results = out_dir / "results.json"
         results.unlink(missing_ok=True)  # whatever is there is incomplete: never trust it
         job.started = time.monotonic()
-        job.log = open(out_dir / "output.txt", "wb")  # noqa: SIM115 - closed in finish()
+        (out_dir / "output.txt").write_bytes(b"")
+        # appending: a forked grading process appends its output to the same file
+        job.log = open(out_dir / "output.txt", "ab")  # noqa: SIM115 - closed in finish()
         head = [f"submission: {entry.path.name} ({entry.kind})"]
         try:
             prepared = prepare(entry.path, job.workdir)
@@ -306,6 +309,10 @@ class Batch:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         job.log.write(("\n".join(head) + "\n\n").encode())
         job.log.flush()
+        if forkserver.usable():
+            job.proc = forkserver.start(cmd[3:], out_dir / "output.txt", tmp, env)
+            job.tree = ProcessTree(job.proc.pid)
+            return job
         job.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -390,12 +397,14 @@ class Batch:
             return
         self._swept = time.monotonic()
         mine = {job.proc.pid for job in running.values() if job.proc is not None}
-        me = os.getpid()
+        mine |= forkserver.helpers()
+        me, own = os.getpid(), os.getpgrp()
         for pid, ppid in ppid_map().items():
             if ppid != me or pid in mine:
                 continue
             with contextlib.suppress(OSError):
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
+                if os.getpgid(pid) != own:  # never the batch's own process group
+                    os.killpg(os.getpgid(pid), signal.SIGKILL)
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
