@@ -124,15 +124,7 @@ def run_grader(
     cmd += ["--sandbox", sandbox] + (["--seed", str(seed)] if seed is not None else [])
     cmd += ["--instructor"] if instructor else []
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JPY_"))}
-    proc = subprocess.run(
-        cmd,
-        cwd=Path(submission).parent,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    proc = run_fresh(cmd, Path(submission).parent, env, timeout)
     try:
         result = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -143,6 +135,44 @@ def run_grader(
     if "error" in result:
         raise CheckFailed(result["error"])
     return result
+
+
+def run_fresh(
+    cmd: list[str], cwd: Path, env: dict[str, str], timeout: float | None
+) -> subprocess.CompletedProcess:
+    """Run ``python -I -m autograder.notebook ...``: forked from the fork server where it works.
+
+    The fork server (:mod:`autograder.grading.forkserver`) has imported torch and the grader
+    once, which saves each grading about 3.5 s of CPU (several gradings per notebook).
+    Raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds, as ``subprocess.run``.
+    """
+    try:
+        from autograder.grading import forkserver
+    except ImportError:  # pragma: no cover - a partial installation
+        forkserver = None
+    if forkserver is None or not forkserver.usable():
+        return subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    from autograder.grading.proctree import kill_tree
+
+    with tempfile.TemporaryDirectory(prefix="rl4llm-nbrun-") as tmp:
+        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        out.touch()
+        err.touch()
+        child = forkserver.start(cmd[4:], out, cwd, env, module="autograder.notebook", errors=err)
+        try:
+            code = child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(child)
+            raise
+        return subprocess.CompletedProcess(cmd, code, out.read_text(), err.read_text())
 
 
 def grade_code(

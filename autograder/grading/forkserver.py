@@ -15,6 +15,7 @@ killed if the fork server ends (which ends with the batch). :class:`Forked` is t
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import subprocess
@@ -62,21 +63,34 @@ def usable() -> bool:
     return sys.platform.startswith("linux") and not os.environ.get("RL4LLM_NO_FORKSERVER")
 
 
-def start(argv: list[str], log: Path, cwd: Path, env: dict[str, str]) -> Forked:
-    """Fork ``python -m autograder <argv>`` from the server.
+def start(
+    argv: list[str],
+    log: Path,
+    cwd: Path,
+    env: dict[str, str],
+    *,
+    module: str = "autograder.commands",
+    errors: Path | None = None,
+) -> Forked:
+    """Fork ``python -m <module> <argv>`` (its ``main(argv)``) from the server.
 
     Args:
         argv: the command's arguments (e.g. ``["grade", folder, "--json", ...]``).
-        log: a file the child appends its stdout and stderr to.
+        log: a file the child appends its stdout (and its stderr, unless ``errors``) to.
         cwd: the child's working folder.
         env: the child's whole environment.
+        module: the module whose ``main(argv) -> int`` the child runs.
+        errors: a file for the child's stderr.
 
     Returns:
         The running child.
     """
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
-    process = ctx.Process(target=run_command, args=(argv, str(log), str(cwd), env), daemon=False)
+    files = (str(log), str(errors or log))
+    process = ctx.Process(
+        target=run_command, args=(module, argv, files, str(cwd), env), daemon=False
+    )
     process.start()
     return Forked(process, argv)
 
@@ -100,16 +114,20 @@ def helpers() -> set[int]:
     return found
 
 
-def run_command(argv: list[str], log: str, cwd: str, env: dict[str, str]) -> None:
-    """In the child: become the command's process, run it, exit with its code."""
+def run_command(
+    module: str, argv: list[str], files: tuple[str, str], cwd: str, env: dict[str, str]
+) -> None:
+    """In the child: become the command's process (as ``python -I -m``), run it, exit with its code."""
     code = 1
     try:
         os.setsid()
         die_with_parent()
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND)
-        for target in (1, 2):
+        # as `python -I`: neither the parent's working folder nor '' on the import path
+        sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
+        for target, path in zip((1, 2), files, strict=True):
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
             os.dup2(fd, target)
-        os.close(fd)
+            os.close(fd)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
@@ -120,9 +138,7 @@ def run_command(argv: list[str], log: str, cwd: str, env: dict[str, str]) -> Non
         os.environ.clear()
         os.environ.update(env)
         tempfile.tempdir = None  # TMPDIR is read again
-        from autograder.commands import main
-
-        code = main(argv)
+        code = importlib.import_module(module).main(argv)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:  # noqa: BLE001 - reported in the log, never a silent exit
