@@ -1,12 +1,14 @@
 """The sandbox tiers (bwrap, uid-only, none): which one runs, and the uid-only tier's promises.
 
 The uid-only tier is what a container without namespaces gets (Gradescope): tested here as
-root with bubblewrap disabled through ``RL4LLM_NO_BWRAP``. The exploit corpus under this tier
-is run by hand (``RL4LLM_EXPLOIT_TIER=uid-only pytest tests/test_exploits.py``, 10 min): since the
-linear-time check counts CPU time, timing_cpu_hog and timing_padding score 0 there too and os_exit
-is quick; the network is the tier's documented residual risk, and read_reference_files finds the
-reference whenever another grading's snapshot (world-readable) sits in /tmp at the same time
-(docs/instructors.md: --jobs 1 under this tier). It is not part of the suite (its time).
+root with bubblewrap disabled through ``RL4LLM_NO_BWRAP``, including its isolation of concurrent
+gradings (a group per grading: one grading's workers cannot read another's snapshot) and
+``grade-batch`` under it. The exploit corpus under this tier is run by hand
+(``RL4LLM_EXPLOIT_TIER=uid-only pytest tests/test_exploits.py``, 10 min): since the linear-time
+check counts CPU time, timing_cpu_hog and timing_padding score 0 there too and os_exit is quick;
+the network is the tier's documented residual risk, and read_reference_files is tolerated only
+where another world-readable copy of ``solutions/`` sits on the host (another checkout). It is
+not part of the suite (its time).
 """
 
 from __future__ import annotations
@@ -241,3 +243,65 @@ def test_nothing_of_a_uid_only_worker_outlives_its_release(tmp_path):
         assert processes_of(slot[0]) == []
     finally:
         launcher.discard(snapshot)
+
+
+PEEKER = """
+import glob as _glob, os as _os, time as _time  # noqa: E401
+from pathlib import Path as _Path
+
+
+def _peek():  # wait for another grading's snapshot, then try to read it
+    mine = _Path(__file__).resolve().parent
+    deadline = _time.monotonic() + 40
+    while _time.monotonic() < deadline:
+        for d in _glob.glob(str(mine.parent / "rl4llm-sub-*")):
+            try:
+                gid = _os.stat(d).st_gid
+            except OSError:
+                continue
+            if _Path(d).resolve() == mine or not {lo} <= gid < {hi}:
+                continue
+            try:
+                _os.listdir(d)
+            except PermissionError:
+                _time.sleep(8)  # keep this grading's snapshot alive while the other one looks
+                return
+            raise RuntimeError("LEAKED " + d)
+        _time.sleep(0.2)
+    raise RuntimeError("SAW NO OTHER GRADING")
+
+
+_peek()
+"""
+
+
+@ROOT_ONLY
+@pytest.mark.slow
+def test_grade_batch_under_uid_only_grades_and_isolates_concurrent_submissions(tmp_path):
+    """Two submissions graded at once, each waiting at import to see (and try) the other's."""
+    from autograder.seam.uids import GID_POOL_BASE, GID_POOL_SIZE
+
+    src = tmp_path / "class"
+    peek = PEEKER.format(lo=GID_POOL_BASE, hi=GID_POOL_BASE + GID_POOL_SIZE)
+    for student in ("alice", "bob"):
+        (src / student).mkdir(parents=True)
+        reference = (REPO / "solutions" / "ex02_returns.py").read_text()
+        (src / student / "ex02_returns.py").write_text(reference + peek)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade-batch", str(src), "--out", str(out)]
+        + ["--jobs", "2", "--only", "ex02_returns", "--require-sandbox"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "RL4LLM_NO_BWRAP": "1"},
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "SANDBOX TIER uid-only" in proc.stderr
+    for student in ("alice", "bob"):
+        data = json.loads((out / student / "results.json").read_text())
+        assert data["extra_data"]["sandbox_tier"] == "uid-only"
+        said = json.dumps(data)
+        assert "LEAKED" not in said and "SAW NO OTHER" not in said, said[-1500:]
+        assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0, said[-1500:]
