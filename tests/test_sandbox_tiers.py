@@ -1,12 +1,14 @@
 """The sandbox tiers (bwrap, uid-only, none): which one runs, and the uid-only tier's promises.
 
 The uid-only tier is what a container without namespaces gets (Gradescope): tested here as
-root with bubblewrap disabled through ``RL4LLM_NO_BWRAP``. The exploit corpus under this tier
-is run by hand (``RL4LLM_EXPLOIT_TIER=uid-only pytest tests/test_exploits.py``, 10 min): since the
-linear-time check counts CPU time, timing_cpu_hog and timing_padding score 0 there too and os_exit
-is quick; the network is the tier's documented residual risk, and read_reference_files finds the
-reference whenever another grading's snapshot (world-readable) sits in /tmp at the same time
-(docs/instructors.md: --jobs 1 under this tier). It is not part of the suite (its time).
+root with bubblewrap disabled through ``RL4LLM_NO_BWRAP``, including its isolation of concurrent
+gradings (a group per grading: one grading's workers cannot read another's snapshot) and
+``grade-batch`` under it. The exploit corpus under this tier is run by hand
+(``RL4LLM_EXPLOIT_TIER=uid-only pytest tests/test_exploits.py``, 10 min): since the linear-time
+check counts CPU time, timing_cpu_hog and timing_padding score 0 there too and os_exit is quick;
+the network is the tier's documented residual risk, and read_reference_files is tolerated only
+where another world-readable copy of ``solutions/`` sits on the host (another checkout). It is
+not part of the suite (its time).
 """
 
 from __future__ import annotations
@@ -87,6 +89,26 @@ def test_the_gradescope_zip_carries_the_sandbox_mode(tmp_path):
     assert config == {"exercises": ["ex02_returns"], "sandbox": "require"}
 
 
+def _run_as_worker(launcher, snapshot: Path, code: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``code`` exactly as a worker of ``snapshot``'s grading would run (argv, uid, gid)."""
+    slot = launcher.claim()
+    try:
+        cmd = launcher.command(snapshot, (0, 1), slot=slot)
+        cut = cmd.index(sys.executable)
+        cmd = [*cmd[:cut], sys.executable, "-I", "-c", code, *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=launcher.env(""))
+    finally:
+        launcher.release(slot)
+
+
+def _submission(folder: Path, secret: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "ex02_returns.py").write_text(f"SECRET = {secret!r}\n")
+    (folder / "pkg").mkdir()
+    (folder / "pkg" / "data.txt").write_text(secret)
+    return folder
+
+
 @ROOT_ONLY
 def test_a_uid_only_worker_cannot_read_the_reference_or_write_the_grader(tmp_path):
     from autograder.grading.plugin import CHECKS_DIR
@@ -109,15 +131,96 @@ def test_a_uid_only_worker_cannot_read_the_reference_or_write_the_grader(tmp_pat
         "    except OSError: pass\n"
         "print(bad); sys.exit(1 if bad else 0)\n"
     )
-    slot = launcher.claim()
+    snapshot = launcher.prepare(_submission(tmp_path / "sub", "mine"))
     try:
-        cmd = launcher.command(tmp_path, (0, 1), slot=slot)
-        cut = cmd.index(sys.executable)
-        cmd = [*cmd[:cut], sys.executable, "-I", "-c", probe]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=launcher.env(""))
+        proc = _run_as_worker(launcher, snapshot, probe)
     finally:
-        launcher.release(slot)
+        launcher.discard(snapshot)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@ROOT_ONLY
+def test_concurrent_uid_only_gradings_cannot_read_each_others_snapshot(tmp_path):
+    """Two gradings at once (two grading processes, or two gradings of one launcher)."""
+    from autograder.seam.uidonly import UidOnlyLauncher
+
+    a, b = UidOnlyLauncher(), UidOnlyLauncher()
+    snap_a = a.prepare(_submission(tmp_path / "alice", "alice's work"))
+    snap_b = b.prepare(_submission(tmp_path / "bob", "bob's work"))
+    snap_c = a.prepare(_submission(tmp_path / "carol", "carol's work"))  # same launcher
+    snaps = (snap_a, snap_b, snap_c)
+    try:
+        gids = [os.stat(s).st_gid for s in snaps]
+        assert len(set(gids)) == 3, gids  # one group per grading
+        for snap, gid in zip(snaps, gids, strict=True):
+            st = os.stat(snap)
+            assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (0, gid, 0o750), snap
+        probe = (
+            "import os, sys\n"
+            "own, others = sys.argv[1], sys.argv[2:]\n"
+            "assert os.getgid() == os.stat(own).st_gid and os.getgroups() in ([], [os.getgid()])\n"
+            "assert open(own + '/ex02_returns.py').read().startswith('SECRET')\n"
+            "assert open(own + '/pkg/data.txt').read()\n"
+            "home = os.environ['HOME']\n"
+            "st = os.stat(home)\n"
+            "assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (os.getuid(), os.getgid(), 0o700)\n"
+            "got = []\n"
+            "for other in others:\n"
+            "    for how in (os.listdir, lambda p: open(p + '/ex02_returns.py').read(),\n"
+            "                lambda p: open(p + '/pkg/data.txt').read()):\n"
+            "        try: how(other); got.append(other)\n"
+            "        except PermissionError: pass\n"
+            "print('read', got); sys.exit(1 if got else 0)\n"
+        )
+        for launcher, own in ((a, snap_a), (b, snap_b), (a, snap_c)):
+            others = [str(s) for s in snaps if s != own]
+            proc = _run_as_worker(launcher, own, probe, str(own), *others)
+            assert proc.returncode == 0, f"{own}: {proc.stdout}{proc.stderr}"
+        # the worker of one grading is refused by a launcher that did not prepare it
+        with pytest.raises(RuntimeError, match="not a snapshot"):
+            b.command(snap_a, (0, 1), slot=(0, -1))
+    finally:
+        a.discard(snap_a)
+        b.discard(snap_b)
+        a.discard(snap_c)
+    assert not any(s.exists() for s in snaps)
+
+
+@ROOT_ONLY
+def test_a_killed_uid_only_graders_snapshot_is_removed_when_its_gid_is_claimed_again(tmp_path):
+    from autograder.seam import uids
+
+    killed = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from autograder.seam import uids\n"
+        "from autograder.seam.uidonly import UidOnlyLauncher\n"
+        "uids.GID_POOL_SIZE = 1\n"
+        "print(UidOnlyLauncher().prepare(Path(sys.argv[1])), flush=True)\n"
+        "import os; os._exit(0)  # no discard: as if the grader were killed\n"
+    )
+    base = uids.GID_POOL_BASE + uids.GID_POOL_SIZE + 7  # a pool of one gid of its own
+    env = {**os.environ, "RL4LLM_SANDBOX_GID_BASE": str(base), "TMPDIR": str(tmp_path)}
+    os.chmod(tmp_path, 0o755)
+    sub = _submission(tmp_path / "sub", "killed")
+    proc = subprocess.run(
+        [sys.executable, "-c", killed, str(sub)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stale = Path(proc.stdout.strip().splitlines()[-1])
+    assert os.stat(stale).st_gid == base, "the stale snapshot should be there"
+    gid, fd = uids.claim_id("g", base, 1)
+    try:
+        assert gid == base
+        assert uids.sweep_noted(fd, gid) == [str(stale)]
+        assert not stale.exists()
+    finally:
+        uids.release_uid((gid, fd))
 
 
 @ROOT_ONLY
@@ -126,13 +229,79 @@ def test_nothing_of_a_uid_only_worker_outlives_its_release(tmp_path):
     from autograder.seam.uids import processes_of
 
     launcher = UidOnlyLauncher()
+    snapshot = launcher.prepare(_submission(tmp_path / "sub", "mine"))
     slot = launcher.claim()
     daemon = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n"
-    cmd = launcher.command(tmp_path, (0, 1), slot=slot)
-    cut = cmd.index(sys.executable)
-    subprocess.run(
-        [*cmd[:cut], sys.executable, "-I", "-c", daemon], timeout=60, env=launcher.env("")
+    try:
+        cmd = launcher.command(snapshot, (0, 1), slot=slot)
+        cut = cmd.index(sys.executable)
+        subprocess.run(
+            [*cmd[:cut], sys.executable, "-I", "-c", daemon], timeout=60, env=launcher.env("")
+        )
+        assert processes_of(slot[0]), "the daemon should be running before the release"
+        launcher.release(slot)
+        assert processes_of(slot[0]) == []
+    finally:
+        launcher.discard(snapshot)
+
+
+PEEKER = """
+import glob as _glob, os as _os, time as _time  # noqa: E401
+from pathlib import Path as _Path
+
+
+def _peek():  # wait for another grading's snapshot, then try to read it
+    mine = _Path(__file__).resolve().parent
+    deadline = _time.monotonic() + 40
+    while _time.monotonic() < deadline:
+        for d in _glob.glob(str(mine.parent / "rl4llm-sub-*")):
+            try:
+                gid = _os.stat(d).st_gid
+            except OSError:
+                continue
+            if _Path(d).resolve() == mine or not {lo} <= gid < {hi}:
+                continue
+            try:
+                _os.listdir(d)
+            except PermissionError:
+                _time.sleep(8)  # keep this grading's snapshot alive while the other one looks
+                return
+            raise RuntimeError("LEAKED " + d)
+        _time.sleep(0.2)
+    raise RuntimeError("SAW NO OTHER GRADING")
+
+
+_peek()
+"""
+
+
+@ROOT_ONLY
+@pytest.mark.slow
+def test_grade_batch_under_uid_only_grades_and_isolates_concurrent_submissions(tmp_path):
+    """Two submissions graded at once, each waiting at import to see (and try) the other's."""
+    from autograder.seam.uids import GID_POOL_BASE, GID_POOL_SIZE
+
+    src = tmp_path / "class"
+    peek = PEEKER.format(lo=GID_POOL_BASE, hi=GID_POOL_BASE + GID_POOL_SIZE)
+    for student in ("alice", "bob"):
+        (src / student).mkdir(parents=True)
+        reference = (REPO / "solutions" / "ex02_returns.py").read_text()
+        (src / student / "ex02_returns.py").write_text(reference + peek)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade-batch", str(src), "--out", str(out)]
+        + ["--jobs", "2", "--only", "ex02_returns", "--require-sandbox"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "RL4LLM_NO_BWRAP": "1"},
+        timeout=600,
     )
-    assert processes_of(slot[0]), "the daemon should be running before the release"
-    launcher.release(slot)
-    assert processes_of(slot[0]) == []
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "SANDBOX TIER uid-only" in proc.stderr
+    for student in ("alice", "bob"):
+        data = json.loads((out / student / "results.json").read_text())
+        assert data["extra_data"]["sandbox_tier"] == "uid-only"
+        said = json.dumps(data)
+        assert "LEAKED" not in said and "SAW NO OTHER" not in said, said[-1500:]
+        assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0, said[-1500:]

@@ -41,7 +41,10 @@ class Launcher(Protocol):
         """Extra keyword arguments for :class:`subprocess.Popen`."""
 
     def prepare(self, submission: Path) -> Path:
-        """A private copy of the submission that the workers import (removed after grading)."""
+        """A private copy of the submission that the workers import (one per grading)."""
+
+    def discard(self, snapshot: Path) -> None:
+        """Remove a copy :meth:`prepare` made, and give back what it reserved (grading over)."""
 
 
 class PlainLauncher:
@@ -79,6 +82,9 @@ class PlainLauncher:
     def prepare(self, submission: Path) -> Path:
         return snapshot(submission)
 
+    def discard(self, snapshot: Path) -> None:
+        shutil.rmtree(snapshot, ignore_errors=True)
+
 
 def worker_env(home: str) -> dict[str, str]:
     """A minimal environment: no grader secrets, one thread, stable hashing."""
@@ -103,6 +109,16 @@ def snapshot(submission: Path) -> Path:
     """
     dst = Path(tempfile.mkdtemp(prefix="rl4llm-sub-"))
     os.chmod(dst, 0o755)
+    copy_regular_files(submission, dst)
+    return dst
+
+
+def copy_regular_files(submission: Path, dst: Path) -> None:
+    """Copy the regular files below ``submission`` into the existing folder ``dst``.
+
+    Symlinks and special files are skipped; folders are made 0755 and files 0644 (``dst``
+    itself keeps its mode: whoever made it decides who may enter).
+    """
     for root, dirs, files in os.walk(submission, followlinks=False):
         rel = Path(root).relative_to(submission)
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
@@ -115,4 +131,3 @@ def snapshot(submission: Path) -> Path:
                 continue
             shutil.copyfile(src, dst / rel / f)
             os.chmod(dst / rel / f, 0o644)
-    return dst

@@ -178,6 +178,9 @@ class SandboxLauncher:
         """A private, read-only-for-the-sandbox snapshot of the submission's files."""
         return snapshot(submission)
 
+    def discard(self, snapshot: Path) -> None:
+        shutil.rmtree(snapshot, ignore_errors=True)
+
 
 VENV_MOUNT = "/venv"
 

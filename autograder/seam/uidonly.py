@@ -10,16 +10,27 @@ beside the grader, each worker runs as::
                 --no-new-privs --pdeathsig KILL --
           python -I -B <worker>/main.py ...
 
-with UID a uid of the pool (:mod:`autograder.seam.uids`, one per live worker, group
-``rl4llm-sbx``) and HOME a fresh 0700 folder of that uid. The worker cannot write any
-file of the grader, the reference or the results (they belong to root and are not
-world-writable) and cannot read the reference: :meth:`UidOnlyLauncher.protect` removes
-the "other" permission bits of the folders it is given (``solutions/`` and the checks).
-Nothing outlives the grading: when a worker ends, every process of its uid is killed
-(daemons and double forks included), and a uid is swept again when it is next claimed
-(in case a grader was killed). Unlike bubblewrap, this tier does not hide the rest of the
-filesystem, the network or other processes; reports name the tier (``uid-only``).
-``RL4LLM_NO_UID_ONLY=1`` in the grader's environment disables the tier (for tests).
+with UID a uid of the pool (:mod:`autograder.seam.uids`, one per live worker), GID the
+grading's own group (a gid of the pool, claimed by :meth:`UidOnlyLauncher.prepare` and given
+back by :meth:`UidOnlyLauncher.discard`: every worker of one grading, the zygote and the
+workers it forks included, has the same GID; concurrent gradings have different ones) and
+HOME a fresh folder ``UID:GID 0700``. The grading's snapshot of the submission is a folder
+``root:GID 0750`` (0755/0644 below it): its own workers read it, the workers of another
+grading (another uid, another group) get EACCES, and no worker can modify it. A killed grader
+leaves its snapshot behind; whoever claims that gid next removes it first (the gid's lock
+file lists it, see :func:`autograder.seam.uids.sweep_noted`). Snapshots and homes go in the
+grader's temp folder when other users can reach it, else in ``/tmp`` (a ``grade-batch`` job's
+temp folder is private).
+
+The worker cannot write any file of the grader, the reference or the results (they belong
+to root and are not world-writable) and cannot read the reference:
+:meth:`UidOnlyLauncher.protect` removes the "other" permission bits of the folders it is
+given (``solutions/`` and the checks). Nothing outlives the grading: when a worker ends,
+every process of its uid is killed (daemons and double forks included), and a uid is swept
+again when it is next claimed (in case a grader was killed). Unlike bubblewrap, this tier
+does not hide the rest of the filesystem, the network or other processes; reports name the
+tier (``uid-only``). ``RL4LLM_NO_UID_ONLY=1`` in the grader's environment disables the tier
+(for tests).
 """
 
 from __future__ import annotations
@@ -32,14 +43,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.seam.launcher import WORKER_DIR, snapshot
+from autograder.seam.launcher import WORKER_DIR, copy_regular_files
 from autograder.seam.uids import (
     SANDBOX_USER,
     ResourceLimits,
+    claim_gid,
     claim_uid,
     ensure_sandbox_user,
     kill_uid,
+    note_path,
     release_uid,
+    sweep_noted,
 )
 
 DROP = ["--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
@@ -71,6 +85,7 @@ class UidOnlyLauncher:
         self.gid = ids[1]
         self.limits = limits or ResourceLimits()
         self.homes: dict[int, str] = {}
+        self.gradings: dict[str, tuple[int, int]] = {}  # snapshot -> its group's (gid, lock fd)
         ok, why = runtime_reachable(ids[0], ids[1])
         if not ok:
             raise RuntimeError(why)
@@ -90,10 +105,16 @@ class UidOnlyLauncher:
                 continue
 
     def claim(self) -> tuple[int, int]:
-        """Reserve a pool uid (swept of stale processes) and give it a fresh private home."""
+        """Reserve a pool uid (swept of stale processes) and give it a fresh private home.
+
+        The home is ``uid:<sandbox group> 0700`` until :meth:`command` gives it the group of
+        the grading the worker belongs to.
+        """
         uid, fd = claim_uid()
         kill_uid(uid)  # a grader killed earlier may have left this uid's processes behind
-        home = tempfile.mkdtemp(prefix="rl4llm-uid-")
+        sweep_noted(fd, uid=uid)  # ... and its home
+        home = tempfile.mkdtemp(prefix="rl4llm-uid-", dir=shared_tmp())
+        note_path(fd, home)
         os.chown(home, uid, self.gid)
         os.chmod(home, 0o700)
         self.homes[uid] = home
@@ -113,8 +134,12 @@ class UidOnlyLauncher:
         """The argv of one worker (``slot`` is what :meth:`claim` returned)."""
         if slot is None:
             raise RuntimeError("the uid-only tier needs a claimed uid")
+        group = self.gradings.get(str(Path(submission).resolve()))
+        if group is None:
+            raise RuntimeError(f"{submission}: not a snapshot this launcher prepared")
         uid = slot[0]
         home = self.homes[uid]
+        os.chown(home, uid, group[0])
         env = {**uid_env(), "HOME": home, "TMPDIR": home}
         return [
             *self.limits.prlimit_args(),
@@ -124,7 +149,7 @@ class UidOnlyLauncher:
             *(f"{k}={v}" for k, v in env.items()),
             shutil.which("setpriv") or "setpriv",
             f"--reuid={uid}",
-            f"--regid={self.gid}",
+            f"--regid={group[0]}",
             *DROP,
             "--pdeathsig=KILL",
             "--",
@@ -147,8 +172,53 @@ class UidOnlyLauncher:
         return {}
 
     def prepare(self, submission: Path) -> Path:
-        """A private snapshot (0755/0644, owned by root: readable, never writable, by the uid)."""
-        return snapshot(submission)
+        """The grading's snapshot, readable by its own group only (see the module).
+
+        Claims a gid of the pool for the grading (removing what a killed holder left), makes
+        the folder ``root:gid 0750`` before anything is copied into it, and records it in the
+        gid's lock file. :meth:`discard` gives the gid back.
+
+        Returns:
+            The snapshot folder (what :meth:`command` is given).
+        """
+        gid, fd = claim_gid()
+        dst = Path(tempfile.mkdtemp(prefix="rl4llm-sub-", dir=shared_tmp())).resolve()
+        try:
+            note_path(fd, str(dst))  # root:root 0700 until here: harmless if we are killed
+            os.chown(dst, 0, gid)
+            os.chmod(dst, 0o750)
+            copy_regular_files(submission, dst)
+        except BaseException:
+            shutil.rmtree(dst, ignore_errors=True)
+            release_uid((gid, fd))
+            raise
+        self.gradings[str(dst)] = (gid, fd)
+        return dst
+
+    def discard(self, snapshot: Path) -> None:
+        """Remove the grading's snapshot and give its gid back.
+
+        Any process of the grading's group still alive is killed first (its workers were
+        killed as they ended; this holds even if one escaped them), so the gid is free of
+        readers before another grading can claim it.
+        """
+        group = self.gradings.pop(str(Path(snapshot).resolve()), None)
+        if group is not None:
+            kill_uid(group[0], field="Gid")
+        shutil.rmtree(snapshot, ignore_errors=True)
+        if group is not None:
+            release_uid(group)
+
+
+def shared_tmp() -> str:
+    """Where snapshots and homes go: the temp folder if other users can reach it, else /tmp."""
+    tmp = Path(tempfile.gettempdir()).resolve()
+    try:
+        if all(os.stat(p).st_mode & 0o001 for p in (tmp, *tmp.parents)):
+            return str(tmp)
+    except OSError:
+        pass
+    return "/tmp"
 
 
 @functools.lru_cache(maxsize=4)

@@ -3,7 +3,16 @@
 Both confined tiers (:mod:`autograder.seam.sandbox`, bubblewrap, and
 :mod:`autograder.seam.uidonly`, a uid of its own without namespaces) draw a uid per live
 worker from one pool (group ``rl4llm-sbx``), so RLIMIT_NPROC (counted per uid) caps each
-worker separately and no file of the grader is writable by student code.
+worker separately and no file of the grader is writable by student code. The uid-only tier
+also draws a group per grading from a pool of gids (numeric, no ``/etc/group`` entry): the
+grading's snapshot is readable by that group only, so concurrent gradings cannot read each
+other's submission.
+
+A uid or gid is held through an flock on its lock file in :data:`LOCK_DIR` (root-only), so
+a grader that is killed gives it back. The lock file also lists the folders made for the
+holder (:func:`note_path`); whoever claims the id next removes those still there
+(:func:`sweep_noted`): a killed grading's snapshot is never readable by a later grading
+that reuses its gid.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import os
 import pwd
 import shutil
 import signal
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -21,6 +31,8 @@ from pathlib import Path
 SANDBOX_USER = "rl4llm-sbx"
 UID_POOL_BASE = int(os.environ.get("RL4LLM_SANDBOX_UID_BASE", "2000000000"))
 UID_POOL_SIZE = 256
+GID_POOL_BASE = int(os.environ.get("RL4LLM_SANDBOX_GID_BASE", "2000001000"))
+GID_POOL_SIZE = 256
 LOCK_DIR = Path(os.environ.get("RL4LLM_SANDBOX_LOCK_DIR", "/tmp/rl4llm-sandbox-uids"))
 
 
@@ -76,6 +88,34 @@ def ensure_sandbox_user(name: str = SANDBOX_USER) -> tuple[int, int] | None:
         return None
 
 
+def claim_id(kind: str, base: int, size: int) -> tuple[int, int]:
+    """Reserve an id of a pool (an flock on ``LOCK_DIR/<kind><id>.lock`` until released).
+
+    Args:
+        kind: the lock files' prefix (``""`` for uids, ``"g"`` for gids).
+        base: the pool's first id.
+        size: how many ids the pool has.
+
+    Returns:
+        ``(id, lock_fd)``.
+
+    Raises:
+        RuntimeError: every id of the pool is in use.
+    """
+    LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+    start = (os.getpid() * 7919) % size  # spread concurrent graders over the pool
+    for i in range(size):
+        ident = base + (start + i) % size
+        fd = os.open(LOCK_DIR / f"{kind}{ident}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        return ident, fd
+    raise RuntimeError(f"all {size} sandbox {'gids' if kind else 'uids'} are in use")
+
+
 def claim_uid() -> tuple[int, int]:
     """Reserve a uid of the pool for one worker (an flock held until :func:`release_uid`).
 
@@ -85,28 +125,77 @@ def claim_uid() -> tuple[int, int]:
     Raises:
         RuntimeError: every uid of the pool is in use.
     """
-    LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
-    start = (os.getpid() * 7919) % UID_POOL_SIZE  # spread concurrent graders over the pool
-    for i in range(UID_POOL_SIZE):
-        uid = UID_POOL_BASE + (start + i) % UID_POOL_SIZE
-        fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    return claim_id("", UID_POOL_BASE, UID_POOL_SIZE)
+
+
+def claim_gid() -> tuple[int, int]:
+    """Reserve a gid of the pool for one grading, its stale folders swept (see the module).
+
+    Returns:
+        ``(gid, lock_fd)``; give it back with :func:`release_uid` (the same lock mechanism).
+
+    Raises:
+        RuntimeError: every gid of the pool is in use.
+    """
+    gid, fd = claim_id("g", GID_POOL_BASE, GID_POOL_SIZE)
+    kill_uid(gid, field="Gid")  # a killed grader's workers, if any are left
+    sweep_noted(fd, gid)
+    return gid, fd
+
+
+def note_path(fd: int, path: str) -> None:
+    """Record ``path`` in the lock file ``fd`` (removed by the next claimer if still there)."""
+    os.lseek(fd, 0, os.SEEK_END)
+    os.write(fd, (path + "\n").encode())
+
+
+def sweep_noted(fd: int, gid: int | None = None, uid: int = 0) -> list[str]:
+    """Remove the folders a previous holder of an id recorded and left (a killed grader).
+
+    Args:
+        fd: the id's lock file (held).
+        gid: remove only folders of this group (None: any group).
+        uid: remove only folders of this owner.
+
+    Only a folder (never a link) still owned as given is removed (a recorded name that was
+    reused since is left alone); the lock file is emptied.
+
+    Returns:
+        The folders removed.
+    """
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    removed = []
+    for line in b"".join(chunks).decode(errors="replace").splitlines():
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            st = os.lstat(line)
         except OSError:
-            os.close(fd)
             continue
-        return uid, fd
-    raise RuntimeError(f"all {UID_POOL_SIZE} sandbox uids are in use")
+        mine = st.st_uid == uid and (gid is None or st.st_gid == gid)
+        if os.path.isabs(line) and stat.S_ISDIR(st.st_mode) and mine:
+            shutil.rmtree(line, ignore_errors=True)
+            removed.append(line)
+    os.ftruncate(fd, 0)
+    return removed
 
 
 def release_uid(slot: tuple[int, int] | None) -> None:
-    """Give a uid back to the pool (after its worker is gone)."""
+    """Give a uid (or a gid) back to the pool (after its worker or grading is gone).
+
+    Its recorded folders are forgotten: the holder removed them.
+    """
     if slot is not None:
+        os.ftruncate(slot[1], 0)
         os.close(slot[1])
 
 
-def processes_of(uid: int) -> list[int]:
-    """The pids of live processes whose real uid is ``uid`` (zombies are dead: not listed)."""
+def processes_of(uid: int, field: str = "Uid") -> list[int]:
+    """The pids of live processes whose real uid is ``uid`` (zombies are dead: not listed).
+
+    ``field="Gid"``: whose real gid is ``uid`` instead.
+    """
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -114,7 +203,7 @@ def processes_of(uid: int) -> list[int]:
         try:
             with open(f"/proc/{entry}/status") as fh:
                 fields = dict(line.split(":", 1) for line in fh if ":" in line)
-            if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith(
+            if int(fields[field].split()[0]) == uid and not fields["State"].strip().startswith(
                 ("Z", "X")
             ):
                 found.append(int(entry))
@@ -123,14 +212,15 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
-def kill_uid(uid: int, rounds: int = 60) -> None:
+def kill_uid(uid: int, rounds: int = 60, field: str = "Uid") -> None:
     """Kill every process of ``uid`` (a worker's daemons and forks), until none is left.
 
     Stopping each process first (SIGSTOP) keeps a fork loop from outrunning the sweep; up to
     ``rounds`` sweeps 50 ms apart (a loaded machine can take a while to deliver a SIGKILL).
+    ``field="Gid"``: every process whose real gid is ``uid`` (a grading's group).
     """
     for _ in range(rounds):
-        pids = processes_of(uid)
+        pids = processes_of(uid, field)
         if not pids:
             return
         for sig in (signal.SIGSTOP, signal.SIGKILL):
