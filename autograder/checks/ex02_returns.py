@@ -259,14 +259,15 @@ def test_discounted_returns_is_linear_time_at_t_300000(impl, ref):
     call = "discounted_returns(<300,000 rewards>, 0.99)"
 
     def student(rewards: list, out: list | None = None) -> float:
-        channel = min(_worker_cpu(impl, lambda: impl.probe("echo", rewards)) for _ in range(2))
+        # the call first: a stub or a crash ends the check before any of the timing below
         sink = out if out is not None else []
         took = _worker_cpu(impl, lambda: sink.append(slow.discounted_returns(rewards, 0.99)))
+        channel = min(_worker_cpu(impl, lambda: impl.probe("echo", rewards)) for _ in range(2))
         return max(took - channel, 1e-4)
 
-    t_ref = max(min(_own_cpu(lambda: ref.discounted_returns(big, 0.99)) for _ in range(5)), 1e-3)
     out: list = []
     t_big = student(big, out)
+    t_ref = max(min(_own_cpu(lambda: ref.discounted_returns(big, 0.99)) for _ in range(5)), 1e-3)
     expect_array(out[0], ref.discounted_returns(big, 0.99), call, rtol=1e-4, atol=1e-3)
     ratio = t_big / t_ref
     if ratio <= MAX_RATIO:
