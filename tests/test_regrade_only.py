@@ -1,7 +1,8 @@
 """The re-grade-only path for a class, end to end: no in-kernel ``nbgrader autograde``.
 
-A generated class (``benchmarks/make_class.py``: honest, partial, untouched, tampered and
-broken notebooks, one of them two days late) is graded by ``nbgrader-regrade`` alone, then
+A generated class (``benchmarks/make_class.py``: one honest, partial, untouched, tampered and
+broken notebook each, the partial one two days late: every notebook of a different kind, since
+an honest one costs the most to grade: its questions re-run ``train_bandit``) is graded by ``nbgrader-regrade`` alone, then
 ``nbgrader generate_feedback`` and ``nbgrader export`` run, and ``analytics`` writes its
 files. The due date is set with ``nbgrader db assignment add --duedate`` and the late
 penalty comes from the ``PercentPerDay`` late-submission plugin (10% per started day).
@@ -51,7 +52,7 @@ def graded(tmp_path_factory):
         course,
     )
     run(["nbgrader", "generate_assignment", ASSIGNMENT], course)
-    kinds = make_class.make_class(course, 6, late_every=6)  # s005: honest, two days late
+    kinds = make_class.make_class(course, 5, late_every=2)  # s001 (partial), s003: two days late
     regrade = run(
         [*py, "nbgrader-regrade", str(course), "--assignment", ASSIGNMENT]
         + ["--jobs", "2", "--seed", "1"],
@@ -71,21 +72,28 @@ def _export(course: Path) -> dict[str, dict]:
 def test_every_kind_of_submission_gets_its_authoritative_score(graded):
     rows = _export(graded["dir"])
     assert set(rows) == set(graded["kinds"])
-    score = {s: float(r["raw_score"]) for s, r in rows.items()}
+    assert [graded["kinds"][s] for s in sorted(rows)] == [
+        ("honest", False),
+        ("partial", True),
+        ("untouched", False),
+        ("tampered", True),
+        ("broken", False),
+    ]
+    score = {s: float(r["raw_score"]) for s, r in rows.items()}  # before any late penalty
     honest = score["s000"]
-    # s005 is honest too; a call that times out on a loaded machine may cost it a check
-    assert honest > 0 and score["s001"] < score["s005"] <= honest
     assert score["s002"] == 0 and score["s003"] == 0  # untouched; tampered gains nothing
     assert 0 < score["s004"] < score["s001"] < honest  # broken: ex01 only; partial: ex01+ex02
 
 
 def test_a_late_submission_is_penalised_by_the_plugin(graded):
     rows = _export(graded["dir"])
-    assert float(rows["s005"]["late_submission_penalty"]) == pytest.approx(
-        0.2 * float(rows["s005"]["raw_score"])
-    )
+    late = rows["s001"]  # partial (raw score > 0), two days late: 10% per started day
+    assert float(late["late_submission_penalty"]) == pytest.approx(0.2 * float(late["raw_score"]))
+    assert float(late["score"]) == pytest.approx(0.8 * float(late["raw_score"]))
+    assert float(late["score"]) < float(late["raw_score"])
+    assert float(rows["s003"]["late_submission_penalty"]) == 0  # late, but nothing to take
     assert float(rows["s000"]["late_submission_penalty"]) == 0
-    assert float(rows["s005"]["score"]) < float(rows["s000"]["score"])
+    assert float(rows["s000"]["score"]) == float(rows["s000"]["raw_score"])
 
 
 def test_the_feedback_explains_every_grade_cell(graded):
