@@ -264,3 +264,32 @@ def test_a_function_that_hung_is_not_run_again_inside_a_probe(tmp_path):
     assert problem.message == (
         "ex10_grpo.grpo_loss: not called again after: grpo_loss: did not return"
     ), problem.message
+
+
+@pytest.mark.parametrize(
+    ("mode", "only", "args", "expected"),
+    [
+        ("student", None, ["course/ex01_gridworld.py"], ["ex01_gridworld"]),
+        ("student", None, ["course/ex01_gridworld.py::test_x", "ex04_reinforce.py"], None),
+        ("student", None, ["course/"], "all"),
+        ("student", None, ["course/ex01_gridworld.py", "notes.py"], "all"),
+        ("grading", ["ex02_returns", "questions"], [], ["ex02_returns", "questions"]),
+        ("grading", None, [], "all"),
+    ],
+)
+def test_the_exercises_a_run_expects_before_collection(tmp_path, mode, only, args, expected):
+    """What decides whether the zygote warms an optimizer (rubric ``trains``)."""
+    from types import SimpleNamespace
+
+    from autograder.grading.plugin import GraderPlugin
+
+    plugin = GraderPlugin(tmp_path, mode=mode, exercises=only)
+    everything = list(Rubric.load().exercises)
+    if expected == "all":
+        want = everything
+    else:
+        want = expected or ["ex01_gridworld", "ex04_reinforce"]
+    got = plugin.expected(SimpleNamespace(args=args))
+    assert got == want, f"expected({args}) in {mode} mode: expected {want}, got {got}"
+    trains = {e for e in everything if Rubric.load().exercises[e].trains}
+    assert trains == {"ex04_reinforce", "ex11_lm", "questions"}, trains

@@ -197,13 +197,18 @@ def test_matches_the_reference_on_random_batches(impl, ref):
 
 
 # -- statistics -------------------------------------------------------------------------------------------
+SAMPLING_TIMEOUT = 60.0  # CPU seconds for the 4,000 draws (a correct but slow sampler fits)
+
+
 def test_sample_action_frequencies_match_softmax(impl):
     """4,000 draws; each frequency within 5 standard errors (+0.005) of softmax (false alarm < 1e-5)."""
     n = 4000
     logits = torch.tensor([1.0, 0.0, -1.0, 2.0])
     p = torch.softmax(logits, -1).numpy()
     impl.probe("seed", 1234)
-    draws = impl.raw_call("sample_action", logits, repeat=n)
+    # 4,000 calls in one request: about 2 s of CPU for the reference on a quiet machine, more
+    # beside other work, so the request gets a budget of its own rather than one call's 5 s
+    draws = impl.using(timeout=SAMPLING_TIMEOUT).raw_call("sample_action", logits, repeat=n)
     actions = [d[0] if type(d) is tuple and len(d) == 2 else None for d in draws]
     assert all(type(a) is int and 0 <= a < 4 for a in actions), (
         f"sample_action({show(logits)}): expected int actions in 0..3, got e.g. {show(draws[:3])}"

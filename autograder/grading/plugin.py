@@ -131,11 +131,21 @@ class GraderPlugin:
         if Zygote.usable() and not config.option.collectonly:
             # One process imports torch (while this one collects the checks) and forks every
             # exercise's worker: one import instead of one per exercise.
-            graded = self.only or list(self.rubric.exercises)
-            trains = any(
-                e in self.rubric.exercises and self.rubric.exercises[e].trains for e in graded
-            )
+            trains = any(self.rubric.exercises[e].trains for e in self.expected(config))
             self.zygote = Zygote(self.worker_dir, self.launcher, warm_optimizers=trains)
+
+    def expected(self, config: pytest.Config) -> list[str]:
+        """The rubric's exercises this run will grade, as far as is known before collection.
+
+        Grading: ``exercises`` (default all). ``pytest course/ex06_ppo.py``: the exercise
+        files named on the command line (any folder or other argument: all).
+        """
+        names = list(self.rubric.exercises)
+        if self.mode != "student":
+            return [e for e in (self.only or names) if e in self.rubric.exercises]
+        stems = [Path(str(arg).split("::")[0]).stem for arg in config.args]
+        named = [s for s in stems if s in self.rubric.exercises]
+        return named if named and len(named) == len(stems) else names
 
     # -- collection ----------------------------------------------------------------
     def _check_module(self, file_path: Path, parent: pytest.Collector):
