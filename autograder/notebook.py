@@ -12,7 +12,8 @@ left out), writes it as every exercise module of the course into a temporary
 folder laid out like ``course/`` (with the ``capstone_record.json`` of the working
 folder, the notebook's: :mod:`autograder.ingest.companions`), and grades the exercise
 **once** with the same checks as ``pytest course/`` (and the hidden ones, where they are installed) in
-a separate ``python -I`` process whose workers are sandboxed when bubblewrap
+a separate process, as ``python -I`` (forked from a server that has imported torch and the
+grader once, :mod:`autograder.grading.forkserver`), whose workers are sandboxed when bubblewrap
 works. The outcome is cached per (exercise, code), so the other grade cells of
 the exercise answer at once.
 
@@ -111,7 +112,7 @@ def run_grader(
     instructor: bool = False,
     timeout: float | None = GRADE_TIMEOUT,
 ) -> dict:
-    """Grade ``exercises`` of a folder laid out like ``course/`` in a fresh ``python -I`` process.
+    """Grade ``exercises`` of a folder laid out like ``course/`` in a process of its own.
 
     Args:
         sandbox: ``"auto"`` (bubblewrap when it works), ``"require"`` or ``"off"``.
