@@ -57,16 +57,22 @@ def test_root_without_bwrap_gets_the_uid_only_tier_even_when_required():
 
 @ROOT_ONLY
 @pytest.mark.slow
-def test_the_uid_only_tier_grades_and_every_output_names_it(tmp_path):
-    out = tmp_path / "results.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", "solutions", "--only", "ex02_returns"]
-        + ["--json", str(out), "--format", "summary"],
+def cli_without_bwrap(*args: str) -> subprocess.CompletedProcess:
+    """``python -m autograder ARGS`` from the repository with bubblewrap made unavailable."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
         env={**os.environ, "RL4LLM_NO_BWRAP": "1"},
         timeout=600,
+    )
+
+
+def test_the_uid_only_tier_grades_and_every_output_names_it(tmp_path):
+    out = tmp_path / "results.json"
+    proc = cli_without_bwrap(
+        "grade", "solutions", "--only", "ex02_returns", "--json", str(out), "--format", "summary"
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
@@ -288,14 +294,16 @@ def test_grade_batch_under_uid_only_grades_and_isolates_concurrent_submissions(t
         reference = (REPO / "solutions" / "ex02_returns.py").read_text()
         (src / student / "ex02_returns.py").write_text(reference + peek)
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade-batch", str(src), "--out", str(out)]
-        + ["--jobs", "2", "--only", "ex02_returns", "--require-sandbox"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "RL4LLM_NO_BWRAP": "1"},
-        timeout=600,
+    proc = cli_without_bwrap(
+        "grade-batch",
+        str(src),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--only",
+        "ex02_returns",
+        "--require-sandbox",
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "SANDBOX TIER uid-only" in proc.stderr
