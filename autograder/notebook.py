@@ -170,7 +170,7 @@ def run_fresh(
         child = forkserver.start(cmd[4:], out, cwd, env, module="autograder.notebook", errors=err)
         try:
             code = child.wait(timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException:  # a timeout, or the kernel interrupted: the grading stops too
             kill_tree(child)
             raise
         return subprocess.CompletedProcess(cmd, code, out.read_text(), err.read_text())
