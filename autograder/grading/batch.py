@@ -4,7 +4,8 @@ Each entry of ``DIR`` (a folder, a ``.zip`` or an ``.ipynb``; see
 :mod:`autograder.ingest.submission`) is turned into a folder laid out like course/ in a
 private temp dir and graded by its own ``python -m autograder grade`` process (forked
 from a server that has imported the grader, :mod:`autograder.grading.forkserver`; a fresh
-interpreter where that is unavailable), ``--jobs`` at a time, with one secret seed for the whole batch. A grading process
+interpreter where that is unavailable), ``--jobs`` at a time, with one secret seed for the
+whole batch. A grading process
 that uses more than ``--timeout`` seconds of CPU time (its own and its workers'), or that
 is still running after the wall-clock backstop (``max(3 x timeout, timeout + 30 s)``: a
 submission that sleeps), is killed with everything it started, and the submission gets a
