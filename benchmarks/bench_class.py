@@ -44,6 +44,8 @@ def main() -> None:
     ns = parser.parse_args()
     course = Path(ns.keep) if ns.keep else Path(tempfile.mkdtemp(prefix="rl4llm-class-")) / "c"
     py = [sys.executable, "-m", "autograder"]
+    # An empty run cache: nothing kept from earlier gradings, the class is graded for the first time.
+    os.environ["XDG_CACHE_HOME"] = str(course.parent / "xdg")
     times: dict[str, float] = {}
     step("nbgrader-init", [*py, "nbgrader-init", str(course)], ROOT, times)
     with open(course / "nbgrader_config.py", "a") as fh:

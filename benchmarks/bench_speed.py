@@ -12,7 +12,9 @@ Usage: python benchmarks/bench_speed.py [--repo PATH] [--only NAME ...] [--pause
   ``XDG_CACHE_HOME`` (the first run trains: the questions' ``train_bandit`` re-runs, ex11's
   short GRPO run), then ``student loop (warm)``, the student's edit-run loop, which reuses
   those runs of the same code [15 s]
-- ``authoritative``: ``python -m autograder grade`` of the reference, sandbox if available [15 s]
+- ``authoritative``: ``python -m autograder grade`` of the reference, sandbox if available,
+  with an empty run cache (a first grading) [15 s]; then ``authoritative (re-grade)``, the same
+  files again (the questions' ``train_bandit`` runs are reused) [15 s]
 - ``all hang``: ``grade`` of the stubs with every ``raise NotImplementedError()`` an endless
   loop [60 s]
 - ``paused``: ``pytest course/ex04_reinforce.py`` on a complete solution while its workers are
@@ -187,6 +189,9 @@ def main() -> None:
         # The student loop's run cache starts empty; its second run finds what the first kept.
         cache = {"XDG_CACHE_HOME": str(tmp / "xdg")}
         loop = pytest + [str(done)]
+        # The grader's own run cache (questions' re-runs) starts empty too: the first grading
+        # of a submission always re-runs; a re-grade of the same files reuses those runs.
+        graded_cache = {"XDG_CACHE_HOME": str(tmp / "xdg-graded")}
         cases = {  # figure -> [(label, command, pause, environment), ...]
             "one exercise": [("one exercise", pytest + [str(done / "ex06_ppo.py")], None, None)],
             "stubs": [("stubs", pytest + [str(stubs)], None, None)],
@@ -194,7 +199,10 @@ def main() -> None:
                 ("student loop (cold)", loop, None, cache),
                 ("student loop (warm)", loop, None, cache),
             ],
-            "authoritative": [("authoritative", grade + [str(repo / "solutions")], None, None)],
+            "authoritative": [  # the first grading of these files, then a re-grade of them
+                ("authoritative", grade + [str(repo / "solutions")], None, graded_cache),
+                ("authoritative (re-grade)", grade + [str(repo / "solutions")], None, graded_cache),
+            ],
             "all hang": [("all hang", grade + [str(all_hang(repo, tmp / "hang"))], None, None)],
             "paused": [("paused", pytest + [str(done / "ex04_reinforce.py")], ns.pause, None)],
         }

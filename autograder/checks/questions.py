@@ -11,6 +11,8 @@ Three kinds of answer, three ways of grading:
   calls learns at its own speed, and whether ``train_bandit`` learns as the lesson says
   is graded once, by ex04's checks. (The reference's bands,
   ``benchmarks/question_bands.json``, not shipped, serve the instructors' tools only.)
+  A run of byte-identical files with the same settings is re-used rather than re-run
+  (:func:`rerun`; ``autograder/grading/runcache.py`` says what keys it and who may read it).
 * **Choices** (Q1's yes/no, Q3, CU1-CU3): compared with the answer key, which is the
   reference ``solutions/questions.py``. The student release has no ``solutions/``, so
   the letters are not readable there; the key is used only in authoritative grading
@@ -57,7 +59,7 @@ from autograder.seam.values import Array
 
 EXERCISE = "questions"
 MIN_SEEDS, MAX_SEEDS = 3, 5
-CACHE_KIND = "questions"  # runcache folder of the train_bandit re-runs (pytest course/)
+CACHE_KIND = "questions"  # runcache kind of the train_bandit re-runs (see rerun)
 TRAIN_TIMEOUT = 60.0  # CPU seconds of one train_bandit call (4000 episodes take about 5 s)
 LETTERS = ("A", "B", "C", "D")
 
@@ -253,55 +255,61 @@ def manual(impl, name: str) -> None:
 
 
 # -- numbers --------------------------------------------------------------------------------------
-def rerun(impl, var: str, seeds: list[int], cached: bool = False) -> list[int | None]:
+def rerun(impl, var: str, seeds: list[int], student: bool = False) -> list[int | None]:
     """Episodes to 90 % of the student's train_bandit for ``var``'s setting, per seed.
 
-    ``cached``: reuse runs of the same code and settings (``pytest course/`` only; see
-    ``autograder/grading/runcache.py``); authoritative grading always re-runs.
+    A run of the same code and settings is re-used (``autograder/grading/runcache.py``):
+    ``student`` (``pytest course/``) keys it by the exercise modules; authoritative grading
+    by every file of the submission and the grader's own sources, in its own entries.
     """
     setting, _ = QUESTION_RUNS[var]
     ex04 = impl.module("ex04_reinforce").using(timeout=TRAIN_TIMEOUT)
+    kind = CACHE_KIND if student else runcache.graded_kind(CACHE_KIND)
     out = []
     for seed in seeds:
         kwargs = setting.kwargs(seed)
-        name = run_key(impl.submission, kwargs) if cached else ""
-        found, episodes = cached_episodes(name) if cached else (False, None)
+        name = run_key(impl.submission, kwargs, student)
+        found, episodes = cached_episodes(name, kind)
         if not found:
             try:
                 curve = check_curve(ex04.train_bandit(**kwargs), kwargs)
             except ExperimentError as exc:
                 raise AssertionError(str(exc)) from None
             episodes = episodes_to_90(curve)
-            if cached:
-                runcache.store_json(CACHE_KIND, name, {"episodes_to_90": episodes})
+            runcache.store_json(kind, name, {"episodes_to_90": episodes})
         out.append(episodes)
     return out
 
 
-def run_key(submission, kwargs: dict) -> str:
+def run_key(submission, kwargs: dict, student: bool = True) -> str:
     """The cache key of one ``train_bandit(**kwargs)`` run on ``submission``.
 
     Args:
-        submission: the folder of the student's modules (every ``ex*.py`` is hashed).
+        submission: the folder of the student's modules.
         kwargs: the call's keyword arguments.
+        student: ``pytest course/``'s key (every ``ex*.py`` hashed) rather than the
+            authoritative grader's (every file, and the grader's own sources).
 
     Returns:
         The key (:func:`autograder.grading.runcache.key`).
     """
     call = json.dumps(kwargs, sort_keys=True, default=repr)
-    return runcache.key(runcache.source_hash(submission), call)
+    if student:
+        return runcache.key(runcache.source_hash(submission), call)
+    return runcache.key(runcache.submission_hash(submission), runcache.grader_hash(), call)
 
 
-def cached_episodes(name: str) -> tuple[bool, int | None]:
+def cached_episodes(name: str, kind: str = CACHE_KIND) -> tuple[bool, int | None]:
     """The cached episodes to 90 % of the run ``name``; a malformed entry is not found.
 
     Args:
         name: the run's key (:func:`run_key`).
+        kind: ``CACHE_KIND``, or the authoritative grader's (only its own entries are read).
 
     Returns:
         ``(found, episodes_to_90)``; ``episodes_to_90`` is None for a run that never got there.
     """
-    data = runcache.load_json(CACHE_KIND, name)
+    data = runcache.load_json(kind, name, trusted=kind != CACHE_KIND)
     if data is None or "episodes_to_90" not in data:
         return False, None
     value = data["episodes_to_90"]
@@ -351,9 +359,9 @@ def numeric(impl, request: pytest.FixtureRequest, seeds_var: str, names: list[st
     seeds = expect_seeds(raw_seeds, seeds_var)
     claimed = {n: expect_episodes(raw[n], n) for n in names}
     problems = []
-    cached = request.config.stash[KEY].mode == "student"
+    student = request.config.stash[KEY].mode == "student"
     for n in names:
-        problem = judge(n, claimed[n], rerun(impl, n, seeds, cached), seeds_var, seeds)
+        problem = judge(n, claimed[n], rerun(impl, n, seeds, student), seeds_var, seeds)
         if problem:
             problems.append(problem)
     ensure(not problems, "\n".join(problems))
