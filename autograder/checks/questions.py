@@ -265,10 +265,11 @@ def rerun(impl, var: str, seeds: list[int], student: bool = False) -> list[int |
     setting, _ = QUESTION_RUNS[var]
     ex04 = impl.module("ex04_reinforce").using(timeout=TRAIN_TIMEOUT)
     kind = CACHE_KIND if student else runcache.graded_kind(CACHE_KIND)
+    files = files_hash(impl.submission, student)  # once: it reads every file
     out = []
     for seed in seeds:
         kwargs = setting.kwargs(seed)
-        name = run_key(impl.submission, kwargs, student)
+        name = run_key(impl.submission, kwargs, student, files)
         found, episodes = cached_episodes(name, kind)
         if not found:
             try:
@@ -281,7 +282,12 @@ def rerun(impl, var: str, seeds: list[int], student: bool = False) -> list[int |
     return out
 
 
-def run_key(submission, kwargs: dict, student: bool = True) -> str:
+def files_hash(submission, student: bool) -> str:
+    """The part of a run's key that stands for the submission's files (see :func:`run_key`)."""
+    return runcache.source_hash(submission) if student else runcache.submission_hash(submission)
+
+
+def run_key(submission, kwargs: dict, student: bool = True, files: str | None = None) -> str:
     """The cache key of one ``train_bandit(**kwargs)`` run on ``submission``.
 
     Args:
@@ -289,14 +295,16 @@ def run_key(submission, kwargs: dict, student: bool = True) -> str:
         kwargs: the call's keyword arguments.
         student: ``pytest course/``'s key (every ``ex*.py`` hashed) rather than the
             authoritative grader's (every file, and the grader's own sources).
+        files: :func:`files_hash` of ``submission`` if already known.
 
     Returns:
         The key (:func:`autograder.grading.runcache.key`).
     """
     call = json.dumps(kwargs, sort_keys=True, default=repr)
+    files = files if files is not None else files_hash(submission, student)
     if student:
-        return runcache.key(runcache.source_hash(submission), call)
-    return runcache.key(runcache.submission_hash(submission), runcache.grader_hash(), call)
+        return runcache.key(files, call)
+    return runcache.key(files, runcache.grader_hash(), call)
 
 
 def cached_episodes(name: str, kind: str = CACHE_KIND) -> tuple[bool, int | None]:
