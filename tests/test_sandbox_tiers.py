@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from autograder.commands.common import readable_by_others
 
 REPO = Path(__file__).resolve().parents[1]
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the uid-only tier needs root")
@@ -313,3 +317,29 @@ def test_grade_batch_under_uid_only_grades_and_isolates_concurrent_submissions(t
         said = json.dumps(data)
         assert "LEAKED" not in said and "SAW NO OTHER" not in said, said[-1500:]
         assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0, said[-1500:]
+
+
+@ROOT_ONLY
+def test_uid_only_warns_about_a_class_folder_every_user_can_read():
+    base = Path(tempfile.mkdtemp(prefix="rl4llm-class-"))  # under /tmp, which others may search
+    try:
+        os.chmod(base, 0o755)
+        open_class, private_class = base / "open", base / "private"
+        open_class.mkdir(mode=0o755)
+        private_class.mkdir(mode=0o750)
+        os.chmod(open_class, 0o755)  # whatever the umask
+        assert readable_by_others(open_class) and not readable_by_others(private_class)
+        proc = cli_without_bwrap("grade-batch", str(open_class), "--out", str(base / "out"))
+        assert proc.returncode == 2 and "no submissions" in proc.stderr, proc.stderr  # no grading
+        assert f"warning: {open_class} can be read by every user" in proc.stderr, proc.stderr
+        assert f"chmod -R o-rwx {open_class}" in proc.stderr, proc.stderr
+        proc = cli_without_bwrap("grade-batch", str(private_class), "--out", str(base / "out2"))
+        assert "can be read by every user" not in proc.stderr, proc.stderr
+        submitted = base / "course" / "submitted"  # nbgrader-regrade reads the course's submitted/
+        submitted.mkdir(parents=True)
+        for folder in (submitted.parent, submitted):
+            os.chmod(folder, 0o755)
+        proc = cli_without_bwrap("nbgrader-regrade", str(submitted.parent), "--assignment", "a1")
+        assert f"warning: {submitted} can be read by every user" in proc.stderr, proc.stderr
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

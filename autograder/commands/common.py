@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
+import sys
+from pathlib import Path
 
 from autograder.grading.rubric import Rubric
 
@@ -49,3 +53,44 @@ def check_exercises(names: list[str] | None, flag: str = "--only") -> None:
         if name not in rubric.exercises:
             where = f"{flag} {name}" if flag else name
             raise CliError(f"{where}: unknown exercise (known: {', '.join(rubric.exercises)})")
+
+
+def readable_by_others(path: Path) -> bool:
+    """Whether a user who is neither ``path``'s owner nor in its group can list or read it.
+
+    Mode bits only (no ACLs): the folder itself readable by others and every folder above it
+    searchable by others.
+    """
+    path = Path(path).resolve()
+    try:
+        if not os.stat(path).st_mode & stat.S_IROTH:
+            return False
+        return all(os.stat(p).st_mode & stat.S_IXOTH for p in path.parents)
+    except OSError:
+        return False
+
+
+def warn_if_exposed(sandbox: str, folders: list[Path]) -> None:
+    """Under the uid-only tier, say which of ``folders`` the graded code could read.
+
+    That tier confines the student's code to a uid of its own but leaves the filesystem
+    visible: a class folder that every user may read is readable by the code being graded
+    (another student's submission, for one). Prints one line per such folder, to stderr.
+    """
+    if sandbox == "off":
+        return
+    from autograder.seam.sandbox import SandboxUnavailable, choose_launcher
+
+    try:
+        launcher, _ = choose_launcher(sandbox)
+    except SandboxUnavailable:
+        return
+    if launcher.tier != "uid-only":
+        return
+    for folder in folders:
+        if readable_by_others(folder):
+            print(
+                f"warning: {folder} can be read by every user, so by the student code being "
+                f"graded (uid-only tier): chmod -R o-rwx {folder}",
+                file=sys.stderr,
+            )

@@ -12,6 +12,7 @@ from autograder.commands.common import (
     add_seed,
     check_exercises,
     sandbox_mode,
+    warn_if_exposed,
 )
 
 
@@ -72,6 +73,7 @@ def run(ns: argparse.Namespace) -> int:
             raise CliError(str(exc)) from exc
         if note:
             print(note, file=sys.stderr)
+        warn_if_exposed(sandbox, [src])
     lock = lock_out_dir(out)
     if lock is None:
         raise CliError(f"{out}: another grade-batch is running on this folder")

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from autograder.commands.common import CliError, add_sandbox_flags, add_seed, sandbox_mode
+from autograder.commands.common import (
+    CliError,
+    add_sandbox_flags,
+    add_seed,
+    sandbox_mode,
+    warn_if_exposed,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,6 +50,7 @@ def run(ns: argparse.Namespace) -> int:
             choose_launcher("require")
         except SandboxUnavailable as exc:
             raise CliError(str(exc)) from None
+    warn_if_exposed(sandbox, [course / "submitted"])
     try:
         report = regrade(
             course,
