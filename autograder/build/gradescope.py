@@ -162,6 +162,7 @@ def configured_sandbox() -> str:
 def run(root: Path) -> int:
     """Grade ``root/submission`` into ``root/results/results.json`` (always written)."""
     from autograder.grading.authoritative import authoritative
+    from autograder.grading.parallel import usable_cpus
     from autograder.grading.report import failure_results, gradescope, write_json_atomic
     from autograder.ingest.submission import prepare
 
@@ -170,7 +171,9 @@ def run(root: Path) -> int:
     try:
         prepared = prepare(root / "submission", work)
         folder, notes = prepared.path, prepared.notes
-        run_result = authoritative(folder, configured_exercises(), configured_sandbox())
+        run_result = authoritative(
+            folder, configured_exercises(), configured_sandbox(), jobs=usable_cpus()
+        )
         data = gradescope(run_result)
         data["extra_data"]["submission_notes"] = notes
         write_json_atomic(results, data)

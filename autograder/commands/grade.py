@@ -34,6 +34,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         const="summary",
         help="same as --format summary",
     )
+    g.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="grade the exercises in up to N processes at a time (default: one per usable CPU; "
+        "the verdicts are the same)",
+    )
     add_sandbox_flags(g)
     add_seed(g)
     g.set_defaults(func=run)
@@ -42,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(ns: argparse.Namespace) -> int:
     """Grade, print the table and write ``--json`` (also when grading fails)."""
     from autograder.grading.authoritative import authoritative
+    from autograder.grading.parallel import usable_cpus
     from autograder.grading.report import failure_results, gradescope, write_json_atomic
     from autograder.seam.sandbox import SandboxUnavailable
 
@@ -52,13 +60,16 @@ def run(ns: argparse.Namespace) -> int:
         if not path.is_dir():
             raise CliError(f"{path}: not a directory (expected a folder laid out like course/)")
         check_exercises(ns.only)
+        if ns.jobs is not None and ns.jobs < 1:
+            raise CliError("--jobs must be at least 1")
 
         def announce(note: str) -> None:
             print(note, file=sys.stderr)
 
         try:
+            jobs = ns.jobs or usable_cpus()
             result = authoritative(
-                path, ns.only or None, sandbox_mode(ns), ns.seed, announce=announce
+                path, ns.only or None, sandbox_mode(ns), ns.seed, announce=announce, jobs=jobs
             )
         except SandboxUnavailable as exc:
             if ns.json:  # results.json is always written, also when grading is refused

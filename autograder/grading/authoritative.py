@@ -7,13 +7,16 @@ entry point and ``nbgrader-regrade`` (through the notebook child) all call
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from autograder.grading.parallel import grade_shares, shares
 from autograder.grading.plugin import CHECKS_DIR
 from autograder.grading.reference import SOLUTIONS_DIR
 from autograder.grading.results import RunResult
+from autograder.grading.rubric import Rubric
 from autograder.grading.run import grade
 from autograder.seam.process import Limits
 from autograder.seam.sandbox import choose_launcher
@@ -32,6 +35,7 @@ def authoritative(
     *,
     announce: Callable[[str], None] | None = None,
     limits: Limits | None = None,
+    jobs: int = 1,
 ) -> RunResult:
     """Grade a folder laid out like ``course/`` the way every entry point does.
 
@@ -43,6 +47,8 @@ def authoritative(
         seed: the hidden checks' seed (None: a fresh secret one, see :func:`new_seed`).
         announce: called with the UNSANDBOXED note (if any) before grading starts.
         limits: per-call and start-up budgets of the workers.
+        jobs: grade the exercises in up to this many processes at a time
+            (:mod:`autograder.grading.parallel`; the verdicts are the same).
 
     Returns:
         The run; its ``notes`` start with the UNSANDBOXED note when there is one and its
@@ -55,7 +61,18 @@ def authoritative(
     if note and announce is not None:
         announce(note)
     seed = new_seed() if seed is None else seed
-    run = grade(Path(path), exercises=exercises, launcher=launcher, limits=limits, seed=seed)
+    names = exercises or list(Rubric.load().exercises)
+    parts = shares(Rubric.load(), names, jobs)
+    if len(parts) > 1:
+
+        def grade_one(part: list[str]) -> RunResult:
+            own = launcher if os.getpid() == parent else choose_launcher(sandbox, protect)[0]
+            return grade(Path(path), exercises=part, launcher=own, limits=limits, seed=seed)
+
+        parent, protect = os.getpid(), [SOLUTIONS_DIR, CHECKS_DIR]
+        run = grade_shares(parts, grade_one)
+    else:
+        run = grade(Path(path), exercises=exercises, launcher=launcher, limits=limits, seed=seed)
     if note:
         run.notes.insert(0, note)
     return run

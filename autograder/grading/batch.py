@@ -303,6 +303,7 @@ class Batch:
         job.missing = [n for n in self.exercises if not (prepared.path / f"{n}.py").is_file()]
         cmd = [sys.executable, "-m", "autograder", "grade", str(prepared.path)]
         cmd += ["--json", str(results), "--seed", str(self.seed), "--only", *self.exercises]
+        cmd += ["--jobs", "1"]  # the batch grades submissions in parallel, each in one process
         cmd += {"require": ["--require-sandbox"], "off": ["--no-sandbox"]}.get(self.sandbox, [])
         tmp = job.workdir / "tmp"
         tmp.mkdir()

@@ -23,6 +23,9 @@ class Exercise:
     have points like any check but are left out of the automatic ``max_points``.
     ``trains``: its checks train with a torch optimizer in the worker (a speed hint: the
     zygote then imports what the first optimizer of a process needs, once).
+    ``uses``: the other exercises whose functions its checks call (ex04's ``train_bandit``
+    calls ex02's and ex03's): a grading that splits the exercises over processes keeps them
+    in one, so a function that hung is not called again in another.
     """
 
     name: str
@@ -30,6 +33,7 @@ class Exercise:
     points: dict[str, float] = field(default_factory=dict)
     manual: frozenset[str] = frozenset()
     trains: bool = False
+    uses: tuple[str, ...] = ()
 
     @property
     def max_points(self) -> float:
@@ -73,8 +77,18 @@ class Rubric:
             trains = section.get("trains", False)
             if not isinstance(trains, bool):
                 raise RubricError(f"{path}: {name}.trains must be true or false, got {trains!r}")
+            uses = section.get("uses", [])
+            if not isinstance(uses, list) or not all(u in data and u != name for u in uses):
+                raise RubricError(
+                    f"{path}: {name}.uses must list other exercises of the rubric, got {uses!r}"
+                )
             exercises[name] = Exercise(
-                name, str(section.get("title", name)), points, frozenset(manual), trains
+                name,
+                str(section.get("title", name)),
+                points,
+                frozenset(manual),
+                trains,
+                tuple(uses),
             )
         return cls(exercises)
 
