@@ -11,9 +11,10 @@ Without ``-n`` nothing changes.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
+
+from autograder.grading.parallel import usable_cpus
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -29,18 +30,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     config.option.loadscopereorder = False
     return LoadFileScheduling(config, log)
-
-
-def usable_cpus() -> int:
-    """CPUs this process may really use: its affinity, capped by a cgroup v2 ``cpu.max`` quota."""
-    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            n = min(n, max(1, int(quota) // int(period)))
-    except (OSError, ValueError):
-        pass
-    return max(1, n)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 from autograder.grading.proctree import die_with_parent, kill_tree
 from autograder.grading.results import RunResult, empty_run
@@ -32,10 +33,19 @@ TRAIN_WEIGHT = 40  # a share's weight: its checks, and this much for an exercise
 
 
 def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity), at least 1."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+    """CPUs this process may really use: its affinity, capped by a cgroup v2 ``cpu.max`` quota.
+
+    A container (Gradescope's, Docker's ``--cpus``) may see every CPU of its host and be
+    allowed only a share of them; the quota is what counts.
+    """
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
 
 
 def shares(rubric: Rubric, exercises: list[str], jobs: int) -> list[list[str]]:
