@@ -14,121 +14,28 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from autograder.checks._support import expect_array, expect_raises, guarded, show
-from autograder.grading.reference import reference
-from autograder.seam.values import Array, Handle
+from autograder.checks.ex05_values_support import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    SIZES,
+    UP,
+    V_STAR_BY_DISTANCE,
+    V_UNIFORM_4,
+    always,
+    compare_with_reference,
+    from_zeros,
+    grid,
+    hand_values_work,
+    policies,
+    uniform,
+    values_of,
+)
+from autograder.seam.values import Array
 
 EXERCISE = "ex05_values"
-UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
-ACTION_NAMES = ("UP", "RIGHT", "DOWN", "LEFT")
-SIZES = (2, 3, 4)
-# The next state (row * size + col) after UP, RIGHT, DOWN, LEFT from each state (row-major),
-# written out by hand from ex01's rules: walls clamp, the goal (last state) is absorbing.
-NEXT_STATE = {
-    2: [[0, 1, 2, 0], [1, 1, 3, 0], [0, 3, 2, 2], [3, 3, 3, 3]],
-    3: [
-        [0, 1, 3, 0],
-        [1, 2, 4, 0],
-        [2, 2, 5, 1],
-        [0, 4, 6, 3],
-        [1, 5, 7, 3],
-        [2, 5, 8, 4],
-        [3, 7, 6, 6],
-        [4, 8, 7, 6],
-        [8, 8, 8, 8],
-    ],  # fmt: skip
-    4: [
-        [0, 1, 4, 0],
-        [1, 2, 5, 0],
-        [2, 3, 6, 1],
-        [3, 3, 7, 2],
-        [0, 5, 8, 4],
-        [1, 6, 9, 4],
-        [2, 7, 10, 5],
-        [3, 7, 11, 6],
-        [4, 9, 12, 8],
-        [5, 10, 13, 8],
-        [6, 11, 14, 9],
-        [7, 11, 15, 10],
-        [8, 13, 12, 12],
-        [9, 14, 13, 12],
-        [10, 15, 14, 13],
-        [15, 15, 15, 15],
-    ],  # fmt: skip
-}
-# V_pi of the uniform random policy on the 4x4 grid at gamma 0.9 (the linear Bellman system
-# (I - 0.9 P) V = r solved once with numpy, 9 decimals)
-V_UNIFORM_4 = np.array(
-    [
-        [-0.021886201, -0.00452756, 0.025284741, 0.052756322],
-        [-0.00452756, 0.025451011, 0.083307601, 0.148119634],
-        [0.025284741, 0.083307601, 0.215845095, 0.4185704],
-        [0.052756322, 0.148119634, 0.4185704, 0.0],
-    ]
-)
-# V* by Manhattan distance d = 0..6 to the goal: d - 1 steps of -0.01, then 1.0, discounted
-# (V*(d) = -0.01 (1 + gamma + ... + gamma^(d-2)) + gamma^(d-1), computed once and pasted)
-V_STAR_BY_DISTANCE = {
-    0.0: [0.0, 1.0, -0.01, -0.01, -0.01, -0.01, -0.01],
-    0.5: [0.0, 1.0, 0.49, 0.235, 0.1075, 0.04375, 0.011875],
-    0.9: [0.0, 1.0, 0.89, 0.791, 0.7019, 0.62171, 0.549539],
-    1.0: [0.0, 1.0, 0.99, 0.98, 0.97, 0.96, 0.95],
-}
-
-
-def table(size: int) -> tuple[list, list, list]:
-    """The ``size x size`` grid's literal transition table: next states, rewards, dones.
-
-    Rewards and dones follow ex01's docstring: entering the goal earns 1.0 and ends the
-    episode, any other move costs 0.01, and the goal returns ``(goal, 0.0, True)``.
-    """
-    goal = size * size - 1
-    nxt = NEXT_STATE[size]
-    reward = [[1.0 if s2 == goal else -0.01 for s2 in row] for row in nxt]
-    done = [[s2 == goal for s2 in row] for row in nxt]
-    reward[goal], done[goal] = [0.0] * 4, [True] * 4
-    return nxt, reward, done
-
-
-def from_zeros(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Q and the uniform sweep from ``V = 0`` (any gamma): -0.01, 1 into the goal, 0 at it."""
-    Q = np.full((n, n, 4), -0.01)
-    Q[n - 2, n - 1, DOWN] = Q[n - 1, n - 2, RIGHT] = 1.0
-    Q[n - 1, n - 1] = 0.0
-    return Q, Q.mean(-1)
-
-
-def uniform(n: int) -> np.ndarray:
-    return np.full((n, n, 4), 0.25)
-
-
-def always(n: int, action: int) -> np.ndarray:
-    policy = np.zeros((n, n, 4))
-    policy[..., action] = 1.0
-    return policy
-
-
-def grid(impl, n: int) -> Handle:
-    """A ``n x n`` grid world model living in the worker (``size``, ``goal``, ``transition``)."""
-    return impl.probe("grid_model", n, *table(n))
-
-
-def values_of(out, call: str, expected) -> np.ndarray:
-    """``out`` must be a float64 ``np.ndarray`` equal to ``expected`` (to 1e-6)."""
-    return expect_array(out, expected, call, lib="numpy", dtype="float64", rtol=1e-6, atol=1e-6)
-
-
-def policies(n: int):
-    """Random action distributions ``(n, n, 4)``, some with zero-probability actions."""
-    raw = hnp.arrays(np.float64, (n, n, 4), elements=st.sampled_from([0.0, 0.1, 0.5, 1.0, 3.0]))
-    return raw.map(_normalised)
-
-
-def _normalised(p: np.ndarray) -> np.ndarray:
-    p = np.where(p.sum(-1, keepdims=True) > 0, p, 1.0)  # an all-zero row becomes uniform
-    return p / p.sum(-1, keepdims=True)
 
 
 # -- hand-computed examples ---------------------------------------------------------------------
@@ -442,31 +349,13 @@ def test_no_convergence_within_max_iters_raises_runtime_error(impl):
 
 
 # -- properties ----------------------------------------------------------------------------------------
-def _hand_values_work(impl) -> None:
-    """The properties below score only with hand-worked values (constant bodies satisfy them)."""
-    env = grid(impl, 4)
-    values_of(
-        impl.bellman_sweep(env, np.zeros((4, 4)), uniform(4), 0.9),
-        "bellman_sweep(<4x4 grid>, zeros((4, 4)), <uniform policy>, 0.9)",
-        from_zeros(4)[1],
-    )
-    values_of(
-        impl.q_from_v(env, np.zeros((4, 4)), 0.9),
-        "q_from_v(<4x4 grid>, zeros((4, 4)), 0.9)",
-        from_zeros(4)[0],
-    )
-    values_of(
-        impl.policy_evaluation(env, uniform(4), 0.9),
-        "policy_evaluation(<4x4 grid>, <uniform policy>, 0.9)",
-        V_UNIFORM_4,
-    )
 
 
 @given(n=st.sampled_from(SIZES), gamma=st.floats(0.0, 0.9), data=st.data())
 def test_policy_evaluation_solves_the_linear_bellman_system(impl, n, gamma, data):
     # V_pi is the fixed point of the sweep: one more (the student's own, checked by hand
     # above) changes nothing, and the goal stays 0.
-    guarded(lambda: _hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
+    guarded(lambda: hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
     policy = data.draw(policies(n), label="policy")
     env = grid(impl, n)
     call = f"policy_evaluation(<{n}x{n} grid>, policy={show(policy)}, {gamma:.4g})"
@@ -485,7 +374,7 @@ def test_policy_evaluation_solves_the_linear_bellman_system(impl, n, gamma, data
 
 @given(n=st.sampled_from(SIZES), gamma=st.floats(0.0, 0.9), data=st.data())
 def test_q_averaged_over_the_policy_gives_back_v_pi(impl, n, gamma, data):
-    guarded(lambda: _hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
+    guarded(lambda: hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
     policy = data.draw(policies(n), label="policy")
     env = grid(impl, n)
     V = impl.policy_evaluation(env, policy, gamma)
@@ -534,64 +423,13 @@ def test_value_iteration_matches_the_closed_form_for_sizes_2_to_4(impl, n, gamma
 
 
 # -- oracle against the reference -------------------------------------------------------------------------
-def _table_of(model) -> tuple[list, list, list]:
-    """Next states, rewards and dones of every (state, action) of ``model``."""
-    n = model.size
-    nxt, reward, done = [], [], []
-    for s in range(n * n):
-        outs = [model.transition((s // n, s % n), a) for a in range(4)]
-        nxt.append([s2[0] * n + s2[1] for s2, _, _ in outs])
-        reward.append([float(r) for _, r, _ in outs])
-        done.append([bool(d) for _, _, d in outs])
-    return nxt, reward, done
-
-
-def _compare_with_reference(impl, ref, rng, rounds: int) -> None:
-    for _ in range(rounds):
-        n = int(rng.integers(2, 7))
-        gamma = float(rng.uniform(0.5, 0.95))  # clear gaps between non-tied actions
-        policy = rng.dirichlet(np.ones(4) * 0.5, size=(n, n))  # (n, n, 4)
-        V = rng.normal(size=(n, n))
-        model = reference("ex01_gridworld").SimpleGridWorld(n)  # the reference's grid world
-        env = impl.probe("grid_model", n, *_table_of(model))
-        tag = f"<{n}x{n} grid>"
-        values_of(
-            impl.bellman_sweep(env, V, policy, gamma),
-            f"bellman_sweep({tag}, <random V>, <random policy>, {gamma:.3f})",
-            ref.bellman_sweep(model, V, policy, gamma),
-        )
-        values_of(
-            impl.q_from_v(env, V, gamma),
-            f"q_from_v({tag}, <random V>, {gamma:.3f})",
-            ref.q_from_v(model, V, gamma),
-        )
-        values_of(
-            impl.policy_evaluation(env, policy, gamma),
-            f"policy_evaluation({tag}, <random policy>, {gamma:.3f})",
-            ref.policy_evaluation(model, policy, gamma),
-        )
-        out = impl.value_iteration(env, gamma)
-        V_star, pi_star = ref.value_iteration(model, gamma)
-        assert type(out) is tuple and len(out) == 2, (
-            f"value_iteration({tag}, {gamma:.3f}): expected a (V_star, policy) tuple, got {show(out)}"
-        )
-        values_of(out[0], f"value_iteration({tag}, {gamma:.3f}): V_star", V_star)
-        expect_array(
-            out[1],
-            pi_star,
-            f"value_iteration({tag}, {gamma:.3f}): greedy policy",
-            lib="numpy",
-            dtype=None,
-            rtol=0,
-            atol=1e-12,
-        )
 
 
 @pytest.mark.hidden
 def test_matches_the_reference_on_random_policies_and_sizes(impl, ref):
-    _compare_with_reference(impl, ref, np.random.default_rng(5), rounds=12)
+    compare_with_reference(impl, ref, np.random.default_rng(5), rounds=12)
 
 
 @pytest.mark.hidden
 def test_matches_the_reference_on_fresh_random_inputs(impl, ref, rng):
-    _compare_with_reference(impl, ref, rng, rounds=12)
+    compare_with_reference(impl, ref, rng, rounds=12)
