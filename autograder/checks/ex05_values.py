@@ -21,11 +21,17 @@ from autograder.checks.ex05_values_support import (
     LEFT,
     RIGHT,
     SIZES,
+    SYNC_RIGHT,
+    SYNC_UNIFORM,
     UP,
+    UP_SWEEP,
     V_STAR_BY_DISTANCE,
     V_UNIFORM_4,
+    WEIGHTED_SWEEP,
     always,
     compare_with_reference,
+    expect_float64_array,
+    expect_vi_pair,
     from_zeros,
     grid,
     hand_values_work,
@@ -52,22 +58,9 @@ def test_the_sweep_is_synchronous_every_state_reads_the_old_values(impl):
     V = np.arange(16, dtype=np.float64).reshape(4, 4) / 10
     V[3, 3] = 0.0
     env = grid(impl, 4)
-    # e.g. uniform at (0, 0): (0.9 * (0.0 + 0.1 + 0.4 + 0.0) - 0.04) / 4 = 0.1025
-    sync_uniform = [
-        [0.1025, 0.17, 0.26, 0.3275],
-        [0.3725, 0.44, 0.53, 0.5975],
-        [0.7325, 0.8, 0.89, 0.8725],
-        [1.0025, 1.07, 1.075, 0.0],
-    ]
-    sync_right = [
-        [0.08, 0.17, 0.26, 0.26],
-        [0.44, 0.53, 0.62, 0.62],
-        [0.8, 0.89, 0.98, 0.98],
-        [1.16, 1.25, 1.0, 0.0],
-    ]  # always RIGHT: -0.01 + 0.9 V(right neighbour), 1.0 into the goal
     for name, policy, exp in (
-        ("uniform policy", uniform(4), np.array(sync_uniform)),
-        ("always RIGHT", always(4, RIGHT), np.array(sync_right)),
+        ("uniform policy", uniform(4), np.array(SYNC_UNIFORM)),
+        ("always RIGHT", always(4, RIGHT), np.array(SYNC_RIGHT)),
     ):
         call = f"bellman_sweep(<4x4 grid>, V={show(V)}, <{name}>, 0.9) (an in-place sweep reads values it already updated)"
         values_of(impl.bellman_sweep(env, V, policy, 0.9), call, exp)
@@ -97,32 +90,15 @@ def test_the_sweep_weights_each_action_by_the_policy(impl):
     policy = np.zeros((4, 4, 4))
     policy[..., RIGHT], policy[..., DOWN], policy[..., LEFT] = 0.7, 0.2, 0.1
     env = grid(impl, 4)
-    # V = linspace(-1, 1, 16): V[r, c] = -1 + (4 r + c) * 2 / 15, computed once and pasted
-    exp = np.array(
-        [
-            [-0.41, -0.35, -0.2833333333, -0.2633333333],
-            [-0.1433333333, -0.0833333333, -0.0166666667, 0.0033333333],
-            [0.1233333333, 0.1833333333, 0.25, 0.372],
-            [0.3366666667, 0.3966666667, 0.8203333333, 0.0],
-        ]
-    )
     values_of(
         impl.bellman_sweep(env, V, policy, 0.5),
         f"bellman_sweep(<4x4 grid>, V={show(V)}, <pi(RIGHT, DOWN, LEFT) = (0.7, 0.2, 0.1)>, 0.5)",
-        exp,
+        WEIGHTED_SWEEP,
     )
-    exp = np.array(
-        [
-            [-0.51, -0.4433333333, -0.3766666667, -0.31],
-            [-0.51, -0.4433333333, -0.3766666667, -0.31],
-            [-0.2433333333, -0.1766666667, -0.11, -0.0433333333],
-            [0.0233333333, 0.09, 0.1566666667, 0.0],
-        ]
-    )  # always UP: -0.01 + 0.5 V(the cell above, or itself in the top row)
     values_of(
         impl.bellman_sweep(env, V, always(4, UP), 0.5),
         f"bellman_sweep(<4x4 grid>, V={show(V)}, <always UP>, 0.5)",
-        exp,
+        UP_SWEEP,
     )
 
 
@@ -159,9 +135,7 @@ def test_q_from_zeros_is_minus_0_01_except_1_into_the_goal_and_0_at_the_goal(imp
 def test_v_star_at_the_start_is_0_549539_at_gamma_0_9(impl):
     out = impl.value_iteration(grid(impl, 4), 0.9)
     call = "value_iteration(<4x4 grid>, 0.9)"
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected a (V_star, policy) tuple, got {show(out)}"
-    )
+    expect_vi_pair(out, call)
     V = values_of(
         out[0],
         f"{call}: V_star",
@@ -178,9 +152,7 @@ def test_the_greedy_policy_breaks_ties_toward_the_lowest_action(impl):
     actions = np.array([[1, 1, 1, 2], [1, 1, 1, 2], [1, 1, 1, 2], [1, 1, 1, 0]])
     call = "value_iteration(<4x4 grid>, 0.9): greedy policy"
     out = impl.value_iteration(grid(impl, 4), 0.9)
-    assert type(out) is tuple and len(out) == 2, (
-        f"value_iteration(<4x4 grid>, 0.9): expected a (V_star, policy) tuple, got {show(out)}"
-    )
+    expect_vi_pair(out, "value_iteration(<4x4 grid>, 0.9)")
     expect_array(
         out[1],
         np.eye(4)[actions],
@@ -216,12 +188,7 @@ def test_outputs_are_float64_numpy_arrays_of_the_grid_shape(impl):
     calls["value_iteration(<3x3 grid>, 0.9): V_star"] = (vi[0], (3, 3))
     calls["value_iteration(<3x3 grid>, 0.9): policy"] = (vi[1], (3, 3, 4))
     for call, (out, shape) in calls.items():
-        assert isinstance(out, Array) and out.lib == "numpy", (
-            f"{call}: expected an np.ndarray, got {show(out)}"
-        )
-        assert out.dtype == "float64" and out.shape == shape, (
-            f"{call}: expected float64 of shape {shape}, got {out.describe()}"
-        )
+        expect_float64_array(out, shape, call)
     # the contract scores only with the values (a constant of the right shape earns nothing)
     expected = {
         "bellman_sweep(<3x3 grid>, zeros((3, 3)), <uniform>, 0.9)": from_zeros(3)[1],
@@ -399,9 +366,7 @@ def test_value_iteration_matches_the_closed_form_for_sizes_2_to_4(impl, n, gamma
     call = f"value_iteration(<{n}x{n} grid>, {gamma:.4g})"
     env = grid(impl, n)
     out = impl.value_iteration(env, gamma)
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected a (V_star, policy) tuple, got {show(out)}"
-    )
+    expect_vi_pair(out, call)
     distance = 2 * (n - 1) - np.add.outer(range(n), range(n))  # (n, n) steps to the goal
     V_star = np.array(V_STAR_BY_DISTANCE[gamma])[distance]
     values_of(out[0], f"{call}: V_star (walk straight to the goal)", V_star)

@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 from autograder.checks._support import expect_array, show
 from autograder.grading.reference import reference
-from autograder.seam.values import Handle
+from autograder.seam.values import Array, Handle
 
 UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
 
@@ -76,6 +76,39 @@ V_STAR_BY_DISTANCE = {
     1.0: [0.0, 1.0, 0.99, 0.98, 0.97, 0.96, 0.95],
 }
 
+# One synchronous sweep of V = arange(16).reshape(4, 4) / 10 (V[3, 3] = 0) at gamma 0.9, by
+# hand; e.g. uniform at (0, 0): (0.9 * (0.0 + 0.1 + 0.4 + 0.0) - 0.04) / 4 = 0.1025
+SYNC_UNIFORM = [
+    [0.1025, 0.17, 0.26, 0.3275],
+    [0.3725, 0.44, 0.53, 0.5975],
+    [0.7325, 0.8, 0.89, 0.8725],
+    [1.0025, 1.07, 1.075, 0.0],
+]
+SYNC_RIGHT = [
+    [0.08, 0.17, 0.26, 0.26],
+    [0.44, 0.53, 0.62, 0.62],
+    [0.8, 0.89, 0.98, 0.98],
+    [1.16, 1.25, 1.0, 0.0],
+]  # always RIGHT: -0.01 + 0.9 V(right neighbour), 1.0 into the goal
+# One sweep of V = linspace(-1, 1, 16).reshape(4, 4), i.e. V[r, c] = -1 + (4 r + c) * 2 / 15, at
+# gamma 0.5 with pi(RIGHT, DOWN, LEFT) = (0.7, 0.2, 0.1), computed once and pasted
+WEIGHTED_SWEEP = np.array(
+    [
+        [-0.41, -0.35, -0.2833333333, -0.2633333333],
+        [-0.1433333333, -0.0833333333, -0.0166666667, 0.0033333333],
+        [0.1233333333, 0.1833333333, 0.25, 0.372],
+        [0.3366666667, 0.3966666667, 0.8203333333, 0.0],
+    ]
+)
+UP_SWEEP = np.array(
+    [
+        [-0.51, -0.4433333333, -0.3766666667, -0.31],
+        [-0.51, -0.4433333333, -0.3766666667, -0.31],
+        [-0.2433333333, -0.1766666667, -0.11, -0.0433333333],
+        [0.0233333333, 0.09, 0.1566666667, 0.0],
+    ]
+)  # always UP: -0.01 + 0.5 V(the cell above, or itself in the top row)
+
 
 def table(size: int) -> tuple[list, list, list]:
     """The ``size x size`` grid's literal transition table: next states, rewards, dones.
@@ -117,6 +150,23 @@ def grid(impl, n: int) -> Handle:
 def values_of(out, call: str, expected) -> np.ndarray:
     """``out`` must be a float64 ``np.ndarray`` equal to ``expected`` (to 1e-6)."""
     return expect_array(out, expected, call, lib="numpy", dtype="float64", rtol=1e-6, atol=1e-6)
+
+
+def expect_float64_array(out: object, shape: tuple[int, ...], call: str) -> None:
+    """``out`` must be a float64 ``np.ndarray`` of ``shape`` (values are checked apart)."""
+    assert isinstance(out, Array) and out.lib == "numpy", (
+        f"{call}: expected an np.ndarray, got {show(out)}"
+    )
+    assert out.dtype == "float64" and out.shape == shape, (
+        f"{call}: expected float64 of shape {shape}, got {out.describe()}"
+    )
+
+
+def expect_vi_pair(out: object, call: str) -> None:
+    """``value_iteration``'s output must be a ``(V_star, policy)`` tuple."""
+    assert type(out) is tuple and len(out) == 2, (
+        f"{call}: expected a (V_star, policy) tuple, got {show(out)}"
+    )
 
 
 def policies(n: int):
