@@ -24,7 +24,10 @@ from autograder.checks.ex06_ppo_support import (
     LESSON_LOSS,
     LOGP_OLD,
     compare_with_reference,
+    expect_graph,
     expect_loss_and_gradient_like_ref,
+    expect_pair,
+    expect_stats_dict,
     expect_stats_like_ref,
     expect_unchanged,
     f32,
@@ -63,9 +66,7 @@ def test_the_gradient_is_zero_exactly_where_the_clipped_term_binds(impl):
     call = (
         f"d ppo_clip_loss(ratios {[c[0] for c in CASES]}, adv {[c[1] for c in CASES]}) / d logp_new"
     )
-    assert res["graph"], (
-        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
-    )
+    expect_graph(res, call)
     # -A * ratio / N where min() picks the unclipped term; 0 where the clipped term binds.
     expect_array(res["grads"][0], LESSON_GRAD, call, atol=1e-6)
 
@@ -96,9 +97,7 @@ def test_garbage_in_padding_changes_neither_the_loss_nor_its_gradient(impl):
     exp = sum(c[2] for c in CASES[:4]) / 4
     call = "ppo_clip_loss(<lesson cases>, logp_new=300, logp_old=-300, adv=1e6 at the two padded entries, mask=[1, 1, 1, 1, 0, 0])"
     res = impl.grad("ppo_clip_loss", new.requires_grad_(True), old, adv, 0.2, mask=mask)
-    assert res["graph"], (
-        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
-    )
+    expect_graph(res, call)
     loss_of(res["out"], exp, call)
     expect_array(
         res["grads"][0],
@@ -116,9 +115,7 @@ def test_ppo_stats_gives_the_clip_fraction_and_approx_kl_of_a_hand_example(impl)
     approx_kl = sum((r - 1) - math.log(r) for r in ratios) / 4  # 0.0731
     call = f"ppo_stats(<ratios {ratios}>, clip_eps=0.2)"
     out = impl.ppo_stats(new, old, adv, 0.2)
-    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
-        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
-    )
+    expect_stats_dict(out, call)
     expect_float(
         out["clip_fraction"], 0.5, f"{call}['clip_fraction'] (|ratio - 1| > 0.2 for 1.5 and 0.5)"
     )
@@ -139,9 +136,7 @@ def test_ppo_stats_gives_the_clip_fraction_and_approx_kl_of_a_hand_example(impl)
     # the entries 0, 2, 3 count: ratios 1.5, 1.1, 1.0 -> one of three outside [0.8, 1.2]
     kl3 = sum((r - 1) - math.log(r) for r in (1.5, 1.1, 1.0)) / 3  # 0.0331
     exp = {"clip_fraction": 1 / 3, "approx_kl": kl3}
-    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
-        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
-    )
+    expect_stats_dict(out, call)
     expect_float(out["clip_fraction"], exp["clip_fraction"], f"{call}['clip_fraction']")
     expect_float(out["approx_kl"], exp["approx_kl"], f"{call}['approx_kl']", rtol=1e-5, atol=1e-6)
 
@@ -156,9 +151,7 @@ def test_gae_of_a_hand_worked_trajectory_with_an_episode_end_in_the_middle(impl)
         lam=0.8,
         last_value=0.7,
     )
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected (advantages, returns), got {show(out)}"
-    )
+    expect_pair(out, call)
     # delta = [0.86, -0.4, 1.88, -0.57]; A_1 stops at done, A_3 bootstraps from last_value.
     expect_array(out[0], [0.572, -0.4, 1.4696, -0.57], f"{call}: advantages", atol=1e-5)
     expect_array(
@@ -217,9 +210,7 @@ def test_inputs_are_not_modified(impl):
     res = impl.inputs_after("gae", r, v, d, 0.9, 0.8)
     out = res["out"]
     call = "gae(rewards=[1., 0., 2.], values=[0.5, 0.4, 0.3], dones=[False, True, False], 0.9, 0.8)"
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected (advantages, returns), got {show(out)}"
-    )
+    expect_pair(out, call)
     expect_array(out[0], GAE_3[0.9, 0.8], f"{call}: advantages", atol=1e-5)
     expect_unchanged(
         res["args"][0],
@@ -245,9 +236,7 @@ def test_gae_returns_two_float32_tensors_without_grad_for_lists_or_tensors(impl)
     ):
         call = f"gae({show(r)}, {show(v)}{' (requires grad)' if isinstance(v, torch.Tensor) else ''}, {show(d)}, 0.9, 0.8)"
         out = impl.gae(r, v, d, 0.9, 0.8)
-        assert type(out) is tuple and len(out) == 2, (
-            f"{call}: expected (advantages, returns), got {show(out)}"
-        )
+        expect_pair(out, call)
         for name, got, want in (
             ("advantages", out[0], exp),
             ("returns", out[1], exp + [0.5, 0.4, 0.3]),

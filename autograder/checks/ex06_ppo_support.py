@@ -47,6 +47,27 @@ def loss_of(out, expected: float, call: str) -> float:
     return float(got)
 
 
+def expect_pair(out: object, call: str) -> None:
+    """``gae``'s output must be an ``(advantages, returns)`` tuple."""
+    assert type(out) is tuple and len(out) == 2, (
+        f"{call}: expected (advantages, returns), got {show(out)}"
+    )
+
+
+def expect_stats_dict(out: object, call: str) -> None:
+    """``ppo_stats``'s output must be a dict with exactly its two keys."""
+    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
+        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
+    )
+
+
+def expect_graph(res: dict, call: str) -> None:
+    """The loss of an ``impl.grad`` call must depend on logp_new (not be a constant)."""
+    assert res["graph"], (
+        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
+    )
+
+
 def f32(x) -> torch.Tensor:
     return torch.tensor(x, dtype=torch.float32)
 
@@ -109,9 +130,7 @@ def run_gae(impl, traj, gamma, lam):
         lam=lam,
         last_value=last_value,
     )
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected (advantages, returns), got {show(out)}"
-    )
+    expect_pair(out, call)
     return out, call
 
 
@@ -154,9 +173,7 @@ def expect_loss_and_gradient_like_ref(impl, ref, batch, as_float) -> None:
         eps,
         **kw,
     )
-    assert res["graph"], (
-        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
-    )
+    expect_graph(res, call)
     loss_of(res["out"], exp_loss, call)
     grad = res["grads"][0]
     assert isinstance(grad, Array) and grad.shape == new.shape, (
@@ -187,9 +204,7 @@ def expect_stats_like_ref(impl, ref, batch) -> None:
     out = impl.ppo_stats(
         torch.from_numpy(new), torch.from_numpy(old), torch.from_numpy(adv), eps, **kw
     )
-    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
-        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
-    )
+    expect_stats_dict(out, call)
     ratio = np.exp(np.float64(new) - np.float64(old))
     if np.all(np.abs(np.abs(ratio - 1) - eps) > 1e-5):  # no ratio on the edge of the clip range
         expect_float(
@@ -243,8 +258,6 @@ def compare_with_reference(impl, ref, rng, rounds: int, ppo_case, gae_case) -> N
         call = reproducible_call("gae", case, gae_case, seed)
         out = impl.gae(**case)
         exp_adv, exp_ret = ref.gae(**case)
-        assert type(out) is tuple and len(out) == 2, (
-            f"{call}: expected (advantages, returns), got {show(out)}"
-        )
+        expect_pair(out, call)
         expect_array(out[0], exp_adv, f"{call}: advantages", rtol=1e-4, atol=1e-4)
         expect_array(out[1], exp_ret, f"{call}: returns", rtol=1e-4, atol=1e-4)
