@@ -3,9 +3,9 @@
 The environment passed to the student's functions is the worker's ``grid_model`` probe: a
 transition *table* sent from here as data (the worker holds no rule of the grid world), so an
 ex01 bug never costs ex05 points. The public checks know the tables of the 2x2, 3x3 and 4x4
-grids as literals (:data:`NEXT_STATE`, read off ex01's rules by hand) and expected values as
-hand-worked literals; comparisons on random policies and sizes use the reference (``ref``),
-whose tables come from the reference grid world and never ship.
+grids as literals (``NEXT_STATE`` in ``ex05_values_support.py``, read off ex01's rules by
+hand) and expected values as hand-worked literals; comparisons on random policies and sizes
+use the reference (``ref``), whose tables come from the reference grid world and never ship.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Helpers of ex06's checks: the lesson's hand-worked cases, input strategies and GAE property
-helpers.
+"""Helpers of ex06's checks: the lesson's hand-worked cases, the shape expectations, input
+strategies, GAE property helpers and the comparisons with the reference.
 
 Only what the public checks use ships to students: the release drops the rest
 (``autograder/build/release.py``, :func:`strip_support`).
@@ -8,6 +8,7 @@ Only what the public checks use ships to students: the release drops the rest
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -154,7 +155,7 @@ def td_errors(traj, gamma: float) -> np.ndarray:
     return np.float64(rewards) + gamma * v_next * (1 - dones) - np.float64(values)
 
 
-def expect_loss_and_gradient_like_ref(impl, ref, batch, as_float) -> None:
+def expect_loss_and_gradient_like_ref(impl, ref, batch: tuple, as_float: bool) -> None:
     """ppo_clip_loss on one drawn batch: its value and gradient against the reference's."""
     new, old, adv, eps, mask = batch
     kw = mask_arg(mask, as_float)
@@ -191,7 +192,7 @@ def expect_loss_and_gradient_like_ref(impl, ref, batch, as_float) -> None:
     )
 
 
-def expect_stats_like_ref(impl, ref, batch) -> None:
+def expect_stats_like_ref(impl, ref, batch: tuple) -> None:
     """ppo_stats on one drawn batch against the reference's (clip_fraction away from the clip edges)."""
     new, old, adv, eps, mask = batch
     kw = mask_arg(mask, as_float=False)
@@ -221,7 +222,14 @@ def expect_stats_like_ref(impl, ref, batch) -> None:
     )
 
 
-def compare_with_reference(impl, ref, rng, rounds: int, ppo_case, gae_case) -> None:
+def compare_with_reference(
+    impl,
+    ref,
+    rng: np.random.Generator,
+    rounds: int,
+    ppo_case: Callable[[int], dict],
+    gae_case: Callable[[int], dict],
+) -> None:
     """``rounds`` random ppo_clip_loss/ppo_stats and gae calls against the reference.
 
     Args:

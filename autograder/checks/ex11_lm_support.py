@@ -92,7 +92,7 @@ def token_rows(draw):
     return tokens, draw(st.integers(1, t)), draw(st.integers(0, 3))
 
 
-def expect_pipeline_like_ref(impl, ref, rng) -> None:
+def expect_pipeline_like_ref(impl, ref, rng: np.random.Generator) -> None:
     """Ten random batches through token_logprobs, completion_mask and sequence_logprob, against the reference."""
     for _ in range(10):
         b, t, v = int(rng.integers(1, 5)), int(rng.integers(3, 12)), int(rng.integers(3, 9))
