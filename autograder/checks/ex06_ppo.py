@@ -10,13 +10,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks._support import (
-    expect_array,
-    expect_float,
-    expect_raises,
-    guarded,
-    show,
-)
+from autograder.checks._support import expect_array, expect_float, expect_raises, guarded, show
 from autograder.checks.ex06_ppo_support import (
     CASES,
     GAE_3,
@@ -303,19 +297,12 @@ def test_gae_rejects_gamma_or_lam_outside_0_1_and_mismatched_lengths(impl):
         call = f"gae({r}, {v}, {d}, gamma={g}, lam={lam})"
         guarded(
             lambda g=g, lam=lam, c=call: expect_array(
-                impl.gae(r, v, d, gamma=g, lam=lam)[0],
-                GAE_3[g, lam],
-                f"{c}: advantages",
-                atol=1e-5,
+                impl.gae(r, v, d, gamma=g, lam=lam)[0], GAE_3[g, lam], f"{c}: advantages", atol=1e-5
             ),
             "gae",
         )
     expect_raises("ValueError", lambda: impl.gae(r, v, d, gamma=1.5), "gae(..., gamma=1.5)")
-    expect_raises(
-        "ValueError",
-        lambda: impl.gae(r, v, d, gamma=-0.1),
-        "gae(..., gamma=-0.1)",
-    )
+    expect_raises("ValueError", lambda: impl.gae(r, v, d, gamma=-0.1), "gae(..., gamma=-0.1)")
     expect_raises("ValueError", lambda: impl.gae(r, v, d, lam=1.2), "gae(..., lam=1.2)")
     expect_raises(
         "ValueError", lambda: impl.gae(r, v[:2], d), "gae(<3 rewards>, <2 values>, <3 dones>)"
@@ -354,11 +341,7 @@ def test_gae_satisfies_its_recursion_with_episode_ends_anywhere(impl, traj, gamm
         atol=1e-4,
     )
     expect_array(
-        ret,
-        A + np.float64(traj[1]),
-        f"{call}: returns = advantages + values",
-        rtol=1e-4,
-        atol=1e-4,
+        ret, A + np.float64(traj[1]), f"{call}: returns = advantages + values", rtol=1e-4, atol=1e-4
     )
 
 
