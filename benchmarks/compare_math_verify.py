@@ -4,7 +4,7 @@ Usage: python benchmarks/compare_math_verify.py [--all]
 
 Needs ``pip install 'math-verify[antlr4_13_2]'`` (in the ``dev`` extra) and ``solutions/``.
 Runs three verifiers on the graded table ``MATH_CASES`` from
-``autograder/checks/ex09_verifiers.py`` and on a few extra probes of where the two
+``autograder/checks/ex09_verifiers_support.py`` and on a few extra probes of where the two
 philosophies part (units, percentages, equations, scientific notation, rounding, bare
 numbers without a marker):
 
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.checks.ex09_verifiers import MATH_CASES  # noqa: E402
+from autograder.checks.ex09_verifiers_support import MATH_CASES  # noqa: E402
 from autograder.grading.reference import reference  # noqa: E402
 
 # (completion, gold, what it probes): outside the graded table, where the two disagree by design

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from autograder.build.stubs import ANSWER_STUB, render_stub, strip_answers
-from autograder.checks.questions import HINTS, judge
+from autograder.checks.questions_support import HINTS, judge
 from autograder.experiments import (
     BAND_SEEDS,
     EVAL_EVERY,

@@ -29,6 +29,7 @@ from autograder.build.release import (
     removed_checks,
     strip_checks,
     strip_rubric,
+    strip_support,
 )
 from autograder.grading.rubric import Rubric
 
@@ -403,3 +404,21 @@ def test_the_behavioural_scan_leaves_the_calling_process_as_it_was(tmp_path):
     assert behaviour_leaks(tmp_path) == []
     assert sys.path == path and os.getcwd() == cwd, "the scan changed this process"
     assert signal.getsignal(signal.SIGCHLD) == handler, "the scan changed a signal handler"
+
+
+def test_strip_support_ships_only_the_helpers_the_public_checks_use():
+    mod = "autograder.checks.x_support"
+    checks = (
+        "import pytest\n\nfrom autograder.checks.x_support import (\n    SECRET,\n    shared,\n)\n\n"
+        "EXERCISE = 'x'\n\n\ndef test_public(impl):\n    assert shared()\n"
+    )
+    support = (
+        "SEED = 3\nSECRET = 4\n\n\ndef base():\n    return SEED\n\n\n"
+        "def shared():\n    return base()\n\n\n# only the hidden check's\ndef oracle():\n    return SECRET\n"
+    )
+    out, rest = strip_support(checks, support, mod)
+    assert "SECRET" not in out and "shared," in out and "def test_public" in out
+    assert "SECRET" not in rest and "oracle" not in rest and "hidden check" not in rest
+    assert "def shared" in rest and "def base" in rest and "SEED = 3" in rest
+    none, _ = strip_support(checks.replace("shared()", "True"), support, mod)
+    assert "x_support" not in none

@@ -10,8 +10,9 @@ Classroom) or hand out as a zip:
 * ``autograder/``: the files of :data:`ALLOW` (an allowlist), with only the public
   checks. Removed: checks marked ``@pytest.mark.hidden`` (every check that needs the
   reference solution is one), their ``rubric.toml`` entries, top-level helpers only
-  they used; never copied: the build tools, the nbgrader tools, ``data/`` (the
-  multiple-choice keys are in ``solutions/questions.py``, which is not copied);
+  they used (in the checks module and in its ``<exercise>_support.py``); never copied:
+  the build tools, the nbgrader tools, ``data/`` (the multiple-choice keys are in
+  ``solutions/questions.py``, which is not copied);
 * ``README.md`` for students, ``pyproject.toml``, ``.gitignore`` and
   ``.github/workflows/classroom.yml`` (GitHub Classroom: prints ``Points X/Y``).
 
@@ -105,6 +106,67 @@ def strip_checks(source: str, remove: set[str], filename: str = "<checks>") -> s
     text = re.sub(r"\n{4,}", "\n\n\n", "".join(out))
     ast.parse(text, filename=filename)  # still valid Python
     return text
+
+
+def strip_support(
+    checks: str, support: str, module: str, filename: str = "<support>"
+) -> tuple[str, str]:
+    """A stripped checks module and its support module, both trimmed to what the checks use.
+
+    ``checks`` (already through :func:`strip_checks`) imports helpers from ``module`` (the
+    dotted name of ``support``, ``autograder.checks.<exercise>_support``). The names it no
+    longer uses leave its import statement; then ``support`` keeps only the top-level helpers
+    and constants those imports need, directly or through each other, so a helper that only
+    hidden checks used is not shipped from the support module either.
+
+    Args:
+        checks: the source of the stripped checks module.
+        support: the source of its support module.
+        module: the support module's dotted name, as ``checks`` imports it.
+        filename: the support module's path, for error messages.
+
+    Returns:
+        ``(checks, support)``: both sources, still valid Python.
+    """
+    tree = ast.parse(checks)
+    lines = checks.splitlines(keepends=True)
+    imports = [
+        n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == module and not n.level
+    ]
+    used = _names_used([n for n in tree.body if n not in imports])
+    keep: set[str] = set()
+    for node in reversed(imports):  # bottom-up: line numbers above stay valid
+        names = [a for a in node.names if (a.asname or a.name) in used]
+        keep.update(a.name for a in names)
+        text = ""
+        if names:
+            listed = "".join(f"    {ast.unparse(a)},\n" for a in names)
+            text = f"from {module} import (\n{listed})\n"
+        lines[node.lineno - 1 : node.end_lineno] = [text]
+    checks_out = "".join(lines)
+    ast.parse(checks_out)
+
+    stree = ast.parse(support, filename=filename)
+    slines = support.splitlines(keepends=True)
+    kept, drop = list(stree.body), []
+    while True:
+        needed = _names_used(kept) | keep
+        dead = [n for n in kept if _defines_private(n) and not (_defined_names(n) & needed)]
+        if not dead:
+            break
+        drop += dead
+        kept = [n for n in kept if n not in dead]
+    out, pos = [], 0
+    for node in sorted(drop, key=lambda n: n.lineno):
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        while start > 1 and slines[start - 2].lstrip().startswith("#"):
+            start -= 1  # the comment right above belongs to it
+        out.extend(slines[pos : start - 1])
+        pos = node.end_lineno
+    out.extend(slines[pos:])
+    support_out = re.sub(r"\n{4,}", "\n\n\n", "".join(out))
+    ast.parse(support_out, filename=filename)  # still valid Python
+    return checks_out, support_out
 
 
 def _defined_names(node: ast.stmt) -> set[str]:
@@ -219,7 +281,14 @@ def build_release(out: Path, force: bool = False) -> list[str]:
         shutil.copyfile(PACKAGE_DIR / rel, out / "autograder" / rel)
     for ex, ids in gone.items():
         path = out / "autograder" / "checks" / f"{ex}.py"
-        path.write_text(strip_checks(path.read_text(), ids, f"autograder/checks/{ex}.py"))
+        text = strip_checks(path.read_text(), ids, f"autograder/checks/{ex}.py")
+        support = path.with_name(f"{ex}_support.py")  # the checks' helpers, if they have one
+        if support.is_file():
+            text, rest = strip_support(
+                text, support.read_text(), f"autograder.checks.{ex}_support", str(support.name)
+            )
+            support.write_text(rest)
+        path.write_text(text)
     rub = out / "autograder" / "rubric.toml"
     rub.write_text(strip_rubric(rub.read_text(), gone))
 

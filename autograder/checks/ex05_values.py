@@ -3,9 +3,9 @@
 The environment passed to the student's functions is the worker's ``grid_model`` probe: a
 transition *table* sent from here as data (the worker holds no rule of the grid world), so an
 ex01 bug never costs ex05 points. The public checks know the tables of the 2x2, 3x3 and 4x4
-grids as literals (:data:`NEXT_STATE`, read off ex01's rules by hand) and expected values as
-hand-worked literals; comparisons on random policies and sizes use the reference (``ref``),
-whose tables come from the reference grid world and never ship.
+grids as literals (``NEXT_STATE`` in ``ex05_values_support.py``, read off ex01's rules by
+hand) and expected values as hand-worked literals; comparisons on random policies and sizes
+use the reference (``ref``), whose tables come from the reference grid world and never ship.
 """
 
 from __future__ import annotations
@@ -14,121 +14,34 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from autograder.checks._support import expect_array, expect_raises, guarded, show
-from autograder.grading.reference import reference
-from autograder.seam.values import Array, Handle
+from autograder.checks.ex05_values_support import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    SIZES,
+    SYNC_RIGHT,
+    SYNC_UNIFORM,
+    UP,
+    UP_SWEEP,
+    V_STAR_BY_DISTANCE,
+    V_UNIFORM_4,
+    WEIGHTED_SWEEP,
+    always,
+    compare_with_reference,
+    expect_float64_array,
+    expect_vi_pair,
+    from_zeros,
+    grid,
+    hand_values_work,
+    policies,
+    uniform,
+    values_of,
+)
+from autograder.seam.values import Array
 
 EXERCISE = "ex05_values"
-UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
-ACTION_NAMES = ("UP", "RIGHT", "DOWN", "LEFT")
-SIZES = (2, 3, 4)
-# The next state (row * size + col) after UP, RIGHT, DOWN, LEFT from each state (row-major),
-# written out by hand from ex01's rules: walls clamp, the goal (last state) is absorbing.
-NEXT_STATE = {
-    2: [[0, 1, 2, 0], [1, 1, 3, 0], [0, 3, 2, 2], [3, 3, 3, 3]],
-    3: [
-        [0, 1, 3, 0],
-        [1, 2, 4, 0],
-        [2, 2, 5, 1],
-        [0, 4, 6, 3],
-        [1, 5, 7, 3],
-        [2, 5, 8, 4],
-        [3, 7, 6, 6],
-        [4, 8, 7, 6],
-        [8, 8, 8, 8],
-    ],  # fmt: skip
-    4: [
-        [0, 1, 4, 0],
-        [1, 2, 5, 0],
-        [2, 3, 6, 1],
-        [3, 3, 7, 2],
-        [0, 5, 8, 4],
-        [1, 6, 9, 4],
-        [2, 7, 10, 5],
-        [3, 7, 11, 6],
-        [4, 9, 12, 8],
-        [5, 10, 13, 8],
-        [6, 11, 14, 9],
-        [7, 11, 15, 10],
-        [8, 13, 12, 12],
-        [9, 14, 13, 12],
-        [10, 15, 14, 13],
-        [15, 15, 15, 15],
-    ],  # fmt: skip
-}
-# V_pi of the uniform random policy on the 4x4 grid at gamma 0.9 (the linear Bellman system
-# (I - 0.9 P) V = r solved once with numpy, 9 decimals)
-V_UNIFORM_4 = np.array(
-    [
-        [-0.021886201, -0.00452756, 0.025284741, 0.052756322],
-        [-0.00452756, 0.025451011, 0.083307601, 0.148119634],
-        [0.025284741, 0.083307601, 0.215845095, 0.4185704],
-        [0.052756322, 0.148119634, 0.4185704, 0.0],
-    ]
-)
-# V* by Manhattan distance d = 0..6 to the goal: d - 1 steps of -0.01, then 1.0, discounted
-# (V*(d) = -0.01 (1 + gamma + ... + gamma^(d-2)) + gamma^(d-1), computed once and pasted)
-V_STAR_BY_DISTANCE = {
-    0.0: [0.0, 1.0, -0.01, -0.01, -0.01, -0.01, -0.01],
-    0.5: [0.0, 1.0, 0.49, 0.235, 0.1075, 0.04375, 0.011875],
-    0.9: [0.0, 1.0, 0.89, 0.791, 0.7019, 0.62171, 0.549539],
-    1.0: [0.0, 1.0, 0.99, 0.98, 0.97, 0.96, 0.95],
-}
-
-
-def table(size: int) -> tuple[list, list, list]:
-    """The ``size x size`` grid's literal transition table: next states, rewards, dones.
-
-    Rewards and dones follow ex01's docstring: entering the goal earns 1.0 and ends the
-    episode, any other move costs 0.01, and the goal returns ``(goal, 0.0, True)``.
-    """
-    goal = size * size - 1
-    nxt = NEXT_STATE[size]
-    reward = [[1.0 if s2 == goal else -0.01 for s2 in row] for row in nxt]
-    done = [[s2 == goal for s2 in row] for row in nxt]
-    reward[goal], done[goal] = [0.0] * 4, [True] * 4
-    return nxt, reward, done
-
-
-def from_zeros(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Q and the uniform sweep from ``V = 0`` (any gamma): -0.01, 1 into the goal, 0 at it."""
-    Q = np.full((n, n, 4), -0.01)
-    Q[n - 2, n - 1, DOWN] = Q[n - 1, n - 2, RIGHT] = 1.0
-    Q[n - 1, n - 1] = 0.0
-    return Q, Q.mean(-1)
-
-
-def uniform(n: int) -> np.ndarray:
-    return np.full((n, n, 4), 0.25)
-
-
-def always(n: int, action: int) -> np.ndarray:
-    policy = np.zeros((n, n, 4))
-    policy[..., action] = 1.0
-    return policy
-
-
-def grid(impl, n: int) -> Handle:
-    """A ``n x n`` grid world model living in the worker (``size``, ``goal``, ``transition``)."""
-    return impl.probe("grid_model", n, *table(n))
-
-
-def values_of(out, call: str, expected) -> np.ndarray:
-    """``out`` must be a float64 ``np.ndarray`` equal to ``expected`` (to 1e-6)."""
-    return expect_array(out, expected, call, lib="numpy", dtype="float64", rtol=1e-6, atol=1e-6)
-
-
-def policies(n: int):
-    """Random action distributions ``(n, n, 4)``, some with zero-probability actions."""
-    raw = hnp.arrays(np.float64, (n, n, 4), elements=st.sampled_from([0.0, 0.1, 0.5, 1.0, 3.0]))
-    return raw.map(_normalised)
-
-
-def _normalised(p: np.ndarray) -> np.ndarray:
-    p = np.where(p.sum(-1, keepdims=True) > 0, p, 1.0)  # an all-zero row becomes uniform
-    return p / p.sum(-1, keepdims=True)
 
 
 # -- hand-computed examples ---------------------------------------------------------------------
@@ -145,22 +58,9 @@ def test_the_sweep_is_synchronous_every_state_reads_the_old_values(impl):
     V = np.arange(16, dtype=np.float64).reshape(4, 4) / 10
     V[3, 3] = 0.0
     env = grid(impl, 4)
-    # e.g. uniform at (0, 0): (0.9 * (0.0 + 0.1 + 0.4 + 0.0) - 0.04) / 4 = 0.1025
-    sync_uniform = [
-        [0.1025, 0.17, 0.26, 0.3275],
-        [0.3725, 0.44, 0.53, 0.5975],
-        [0.7325, 0.8, 0.89, 0.8725],
-        [1.0025, 1.07, 1.075, 0.0],
-    ]
-    sync_right = [
-        [0.08, 0.17, 0.26, 0.26],
-        [0.44, 0.53, 0.62, 0.62],
-        [0.8, 0.89, 0.98, 0.98],
-        [1.16, 1.25, 1.0, 0.0],
-    ]  # always RIGHT: -0.01 + 0.9 V(right neighbour), 1.0 into the goal
     for name, policy, exp in (
-        ("uniform policy", uniform(4), np.array(sync_uniform)),
-        ("always RIGHT", always(4, RIGHT), np.array(sync_right)),
+        ("uniform policy", uniform(4), np.array(SYNC_UNIFORM)),
+        ("always RIGHT", always(4, RIGHT), np.array(SYNC_RIGHT)),
     ):
         call = f"bellman_sweep(<4x4 grid>, V={show(V)}, <{name}>, 0.9) (an in-place sweep reads values it already updated)"
         values_of(impl.bellman_sweep(env, V, policy, 0.9), call, exp)
@@ -190,32 +90,15 @@ def test_the_sweep_weights_each_action_by_the_policy(impl):
     policy = np.zeros((4, 4, 4))
     policy[..., RIGHT], policy[..., DOWN], policy[..., LEFT] = 0.7, 0.2, 0.1
     env = grid(impl, 4)
-    # V = linspace(-1, 1, 16): V[r, c] = -1 + (4 r + c) * 2 / 15, computed once and pasted
-    exp = np.array(
-        [
-            [-0.41, -0.35, -0.2833333333, -0.2633333333],
-            [-0.1433333333, -0.0833333333, -0.0166666667, 0.0033333333],
-            [0.1233333333, 0.1833333333, 0.25, 0.372],
-            [0.3366666667, 0.3966666667, 0.8203333333, 0.0],
-        ]
-    )
     values_of(
         impl.bellman_sweep(env, V, policy, 0.5),
         f"bellman_sweep(<4x4 grid>, V={show(V)}, <pi(RIGHT, DOWN, LEFT) = (0.7, 0.2, 0.1)>, 0.5)",
-        exp,
+        WEIGHTED_SWEEP,
     )
-    exp = np.array(
-        [
-            [-0.51, -0.4433333333, -0.3766666667, -0.31],
-            [-0.51, -0.4433333333, -0.3766666667, -0.31],
-            [-0.2433333333, -0.1766666667, -0.11, -0.0433333333],
-            [0.0233333333, 0.09, 0.1566666667, 0.0],
-        ]
-    )  # always UP: -0.01 + 0.5 V(the cell above, or itself in the top row)
     values_of(
         impl.bellman_sweep(env, V, always(4, UP), 0.5),
         f"bellman_sweep(<4x4 grid>, V={show(V)}, <always UP>, 0.5)",
-        exp,
+        UP_SWEEP,
     )
 
 
@@ -252,9 +135,7 @@ def test_q_from_zeros_is_minus_0_01_except_1_into_the_goal_and_0_at_the_goal(imp
 def test_v_star_at_the_start_is_0_549539_at_gamma_0_9(impl):
     out = impl.value_iteration(grid(impl, 4), 0.9)
     call = "value_iteration(<4x4 grid>, 0.9)"
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected a (V_star, policy) tuple, got {show(out)}"
-    )
+    expect_vi_pair(out, call)
     V = values_of(
         out[0],
         f"{call}: V_star",
@@ -271,9 +152,7 @@ def test_the_greedy_policy_breaks_ties_toward_the_lowest_action(impl):
     actions = np.array([[1, 1, 1, 2], [1, 1, 1, 2], [1, 1, 1, 2], [1, 1, 1, 0]])
     call = "value_iteration(<4x4 grid>, 0.9): greedy policy"
     out = impl.value_iteration(grid(impl, 4), 0.9)
-    assert type(out) is tuple and len(out) == 2, (
-        f"value_iteration(<4x4 grid>, 0.9): expected a (V_star, policy) tuple, got {show(out)}"
-    )
+    expect_vi_pair(out, "value_iteration(<4x4 grid>, 0.9)")
     expect_array(
         out[1],
         np.eye(4)[actions],
@@ -309,12 +188,7 @@ def test_outputs_are_float64_numpy_arrays_of_the_grid_shape(impl):
     calls["value_iteration(<3x3 grid>, 0.9): V_star"] = (vi[0], (3, 3))
     calls["value_iteration(<3x3 grid>, 0.9): policy"] = (vi[1], (3, 3, 4))
     for call, (out, shape) in calls.items():
-        assert isinstance(out, Array) and out.lib == "numpy", (
-            f"{call}: expected an np.ndarray, got {show(out)}"
-        )
-        assert out.dtype == "float64" and out.shape == shape, (
-            f"{call}: expected float64 of shape {shape}, got {out.describe()}"
-        )
+        expect_float64_array(out, shape, call)
     # the contract scores only with the values (a constant of the right shape earns nothing)
     expected = {
         "bellman_sweep(<3x3 grid>, zeros((3, 3)), <uniform>, 0.9)": from_zeros(3)[1],
@@ -442,31 +316,13 @@ def test_no_convergence_within_max_iters_raises_runtime_error(impl):
 
 
 # -- properties ----------------------------------------------------------------------------------------
-def _hand_values_work(impl) -> None:
-    """The properties below score only with hand-worked values (constant bodies satisfy them)."""
-    env = grid(impl, 4)
-    values_of(
-        impl.bellman_sweep(env, np.zeros((4, 4)), uniform(4), 0.9),
-        "bellman_sweep(<4x4 grid>, zeros((4, 4)), <uniform policy>, 0.9)",
-        from_zeros(4)[1],
-    )
-    values_of(
-        impl.q_from_v(env, np.zeros((4, 4)), 0.9),
-        "q_from_v(<4x4 grid>, zeros((4, 4)), 0.9)",
-        from_zeros(4)[0],
-    )
-    values_of(
-        impl.policy_evaluation(env, uniform(4), 0.9),
-        "policy_evaluation(<4x4 grid>, <uniform policy>, 0.9)",
-        V_UNIFORM_4,
-    )
 
 
 @given(n=st.sampled_from(SIZES), gamma=st.floats(0.0, 0.9), data=st.data())
 def test_policy_evaluation_solves_the_linear_bellman_system(impl, n, gamma, data):
     # V_pi is the fixed point of the sweep: one more (the student's own, checked by hand
     # above) changes nothing, and the goal stays 0.
-    guarded(lambda: _hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
+    guarded(lambda: hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
     policy = data.draw(policies(n), label="policy")
     env = grid(impl, n)
     call = f"policy_evaluation(<{n}x{n} grid>, policy={show(policy)}, {gamma:.4g})"
@@ -485,7 +341,7 @@ def test_policy_evaluation_solves_the_linear_bellman_system(impl, n, gamma, data
 
 @given(n=st.sampled_from(SIZES), gamma=st.floats(0.0, 0.9), data=st.data())
 def test_q_averaged_over_the_policy_gives_back_v_pi(impl, n, gamma, data):
-    guarded(lambda: _hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
+    guarded(lambda: hand_values_work(impl), "bellman_sweep, q_from_v and policy_evaluation")
     policy = data.draw(policies(n), label="policy")
     env = grid(impl, n)
     V = impl.policy_evaluation(env, policy, gamma)
@@ -510,9 +366,7 @@ def test_value_iteration_matches_the_closed_form_for_sizes_2_to_4(impl, n, gamma
     call = f"value_iteration(<{n}x{n} grid>, {gamma:.4g})"
     env = grid(impl, n)
     out = impl.value_iteration(env, gamma)
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected a (V_star, policy) tuple, got {show(out)}"
-    )
+    expect_vi_pair(out, call)
     distance = 2 * (n - 1) - np.add.outer(range(n), range(n))  # (n, n) steps to the goal
     V_star = np.array(V_STAR_BY_DISTANCE[gamma])[distance]
     values_of(out[0], f"{call}: V_star (walk straight to the goal)", V_star)
@@ -534,64 +388,13 @@ def test_value_iteration_matches_the_closed_form_for_sizes_2_to_4(impl, n, gamma
 
 
 # -- oracle against the reference -------------------------------------------------------------------------
-def _table_of(model) -> tuple[list, list, list]:
-    """Next states, rewards and dones of every (state, action) of ``model``."""
-    n = model.size
-    nxt, reward, done = [], [], []
-    for s in range(n * n):
-        outs = [model.transition((s // n, s % n), a) for a in range(4)]
-        nxt.append([s2[0] * n + s2[1] for s2, _, _ in outs])
-        reward.append([float(r) for _, r, _ in outs])
-        done.append([bool(d) for _, _, d in outs])
-    return nxt, reward, done
-
-
-def _compare_with_reference(impl, ref, rng, rounds: int) -> None:
-    for _ in range(rounds):
-        n = int(rng.integers(2, 7))
-        gamma = float(rng.uniform(0.5, 0.95))  # clear gaps between non-tied actions
-        policy = rng.dirichlet(np.ones(4) * 0.5, size=(n, n))  # (n, n, 4)
-        V = rng.normal(size=(n, n))
-        model = reference("ex01_gridworld").SimpleGridWorld(n)  # the reference's grid world
-        env = impl.probe("grid_model", n, *_table_of(model))
-        tag = f"<{n}x{n} grid>"
-        values_of(
-            impl.bellman_sweep(env, V, policy, gamma),
-            f"bellman_sweep({tag}, <random V>, <random policy>, {gamma:.3f})",
-            ref.bellman_sweep(model, V, policy, gamma),
-        )
-        values_of(
-            impl.q_from_v(env, V, gamma),
-            f"q_from_v({tag}, <random V>, {gamma:.3f})",
-            ref.q_from_v(model, V, gamma),
-        )
-        values_of(
-            impl.policy_evaluation(env, policy, gamma),
-            f"policy_evaluation({tag}, <random policy>, {gamma:.3f})",
-            ref.policy_evaluation(model, policy, gamma),
-        )
-        out = impl.value_iteration(env, gamma)
-        V_star, pi_star = ref.value_iteration(model, gamma)
-        assert type(out) is tuple and len(out) == 2, (
-            f"value_iteration({tag}, {gamma:.3f}): expected a (V_star, policy) tuple, got {show(out)}"
-        )
-        values_of(out[0], f"value_iteration({tag}, {gamma:.3f}): V_star", V_star)
-        expect_array(
-            out[1],
-            pi_star,
-            f"value_iteration({tag}, {gamma:.3f}): greedy policy",
-            lib="numpy",
-            dtype=None,
-            rtol=0,
-            atol=1e-12,
-        )
 
 
 @pytest.mark.hidden
 def test_matches_the_reference_on_random_policies_and_sizes(impl, ref):
-    _compare_with_reference(impl, ref, np.random.default_rng(5), rounds=12)
+    compare_with_reference(impl, ref, np.random.default_rng(5), rounds=12)
 
 
 @pytest.mark.hidden
 def test_matches_the_reference_on_fresh_random_inputs(impl, ref, rng):
-    _compare_with_reference(impl, ref, rng, rounds=12)
+    compare_with_reference(impl, ref, rng, rounds=12)

@@ -9,57 +9,33 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
-from autograder.checks._support import (
-    expect_array,
-    expect_float,
-    expect_raises,
-    guarded,
-    reproducible_call,
-    show,
+from autograder.checks._support import expect_array, expect_float, expect_raises, guarded, show
+from autograder.checks.ex06_ppo_support import (
+    CASES,
+    GAE_3,
+    LESSON_GRAD,
+    LESSON_LOSS,
+    LOGP_OLD,
+    compare_with_reference,
+    expect_graph,
+    expect_loss_and_gradient_like_ref,
+    expect_pair,
+    expect_stats_dict,
+    expect_stats_like_ref,
+    expect_unchanged,
+    f32,
+    lesson_batch,
+    loss_of,
+    own_values,
+    ppo_batches,
+    run_gae,
+    td_errors,
+    trajectories,
 )
 from autograder.seam.values import Array
 
 EXERCISE = "ex06_ppo"
-
-# The lesson's cases, eps = 0.2: (ratio, advantage) -> per-sample loss.
-CASES = [
-    (1.5, 1.0, -1.2),
-    (0.5, 1.0, -0.5),
-    (1.5, -1.0, 1.5),
-    (0.5, -1.0, 0.8),
-    (1.0, 2.0, -2.0),
-    (1.0, -3.0, 3.0),
-]
-LOGP_OLD = [-1.0, -2.0, -0.3, -0.7, -1.1, -0.4]
-
-
-# The lesson batch's loss (the mean of the six cases) and its gradient with respect to logp_new:
-# -A * ratio / 6 where min() picks the unclipped term, 0 where the clipped term binds.
-LESSON_LOSS = sum(c[2] for c in CASES) / len(CASES)
-LESSON_GRAD = [0.0, -0.5 / 6, 1.5 / 6, 0.0, -2.0 / 6, 3.0 / 6]
-# gae(rewards=[1, 0, 2], values=[0.5, 0.4, 0.3], dones=[F, T, F], last_value=0) by hand:
-# gamma = 0.9, lam = 0.8: delta = [0.86, -0.4, 1.7], A_0 = 0.86 + 0.72 * (-0.4) = 0.572
-# gamma = lam = 1: delta = [0.9, -0.4, 1.7], A_0 = 0.9 - 0.4 = 0.5; gamma = lam = 0: r - v
-GAE_3 = {(0.9, 0.8): [0.572, -0.4, 1.7], (1.0, 1.0): [0.5, -0.4, 1.7], (0.0, 0.0): [0.5, -0.4, 1.7]}
-
-
-def loss_of(out, expected: float, call: str) -> float:
-    got = expect_array(out, expected, call, rtol=1e-5, atol=1e-5)
-    assert out.shape == (), f"{call}: expected a 0-d tensor, got shape {out.shape}"
-    return float(got)
-
-
-def f32(x) -> torch.Tensor:
-    return torch.tensor(x, dtype=torch.float32)
-
-
-def lesson_batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    old = f32(LOGP_OLD)
-    new = old + f32([math.log(r) for r, _, _ in CASES])
-    adv = f32([a for _, a, _ in CASES])
-    return new, old, adv
 
 
 # -- hand-computed examples ------------------------------------------------------------------------
@@ -84,9 +60,7 @@ def test_the_gradient_is_zero_exactly_where_the_clipped_term_binds(impl):
     call = (
         f"d ppo_clip_loss(ratios {[c[0] for c in CASES]}, adv {[c[1] for c in CASES]}) / d logp_new"
     )
-    assert res["graph"], (
-        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
-    )
+    expect_graph(res, call)
     # -A * ratio / N where min() picks the unclipped term; 0 where the clipped term binds.
     expect_array(res["grads"][0], LESSON_GRAD, call, atol=1e-6)
 
@@ -117,9 +91,7 @@ def test_garbage_in_padding_changes_neither_the_loss_nor_its_gradient(impl):
     exp = sum(c[2] for c in CASES[:4]) / 4
     call = "ppo_clip_loss(<lesson cases>, logp_new=300, logp_old=-300, adv=1e6 at the two padded entries, mask=[1, 1, 1, 1, 0, 0])"
     res = impl.grad("ppo_clip_loss", new.requires_grad_(True), old, adv, 0.2, mask=mask)
-    assert res["graph"], (
-        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
-    )
+    expect_graph(res, call)
     loss_of(res["out"], exp, call)
     expect_array(
         res["grads"][0],
@@ -137,9 +109,7 @@ def test_ppo_stats_gives_the_clip_fraction_and_approx_kl_of_a_hand_example(impl)
     approx_kl = sum((r - 1) - math.log(r) for r in ratios) / 4  # 0.0731
     call = f"ppo_stats(<ratios {ratios}>, clip_eps=0.2)"
     out = impl.ppo_stats(new, old, adv, 0.2)
-    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
-        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
-    )
+    expect_stats_dict(out, call)
     expect_float(
         out["clip_fraction"], 0.5, f"{call}['clip_fraction'] (|ratio - 1| > 0.2 for 1.5 and 0.5)"
     )
@@ -160,9 +130,7 @@ def test_ppo_stats_gives_the_clip_fraction_and_approx_kl_of_a_hand_example(impl)
     # the entries 0, 2, 3 count: ratios 1.5, 1.1, 1.0 -> one of three outside [0.8, 1.2]
     kl3 = sum((r - 1) - math.log(r) for r in (1.5, 1.1, 1.0)) / 3  # 0.0331
     exp = {"clip_fraction": 1 / 3, "approx_kl": kl3}
-    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
-        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
-    )
+    expect_stats_dict(out, call)
     expect_float(out["clip_fraction"], exp["clip_fraction"], f"{call}['clip_fraction']")
     expect_float(out["approx_kl"], exp["approx_kl"], f"{call}['approx_kl']", rtol=1e-5, atol=1e-6)
 
@@ -177,9 +145,7 @@ def test_gae_of_a_hand_worked_trajectory_with_an_episode_end_in_the_middle(impl)
         lam=0.8,
         last_value=0.7,
     )
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected (advantages, returns), got {show(out)}"
-    )
+    expect_pair(out, call)
     # delta = [0.86, -0.4, 1.88, -0.57]; A_1 stops at done, A_3 bootstraps from last_value.
     expect_array(out[0], [0.572, -0.4, 1.4696, -0.57], f"{call}: advantages", atol=1e-5)
     expect_array(
@@ -226,41 +192,29 @@ def test_inputs_are_not_modified(impl):
                 type(got.get(k)) is float and abs(got[k] - v) <= 1e-5 for k, v in want.items()
             ), f"{call}: expected {want}, got {show(got)}"
         for i, (name, sent) in enumerate((("logp_new", new), ("logp_old", old), ("adv", adv))):
-            expect_array(
+            expect_unchanged(
                 res["args"][i],
                 sent,
                 f"{name} after {fn}(logp_new, logp_old, adv, 0.2, mask) (expected it unchanged)",
-                rtol=0,
-                atol=0,
             )
-        expect_array(
-            res["kwargs"]["mask"],
-            mask,
-            f"mask after {fn}(...) (expected it unchanged)",
-            rtol=0,
-            atol=0,
+        expect_unchanged(
+            res["kwargs"]["mask"], mask, f"mask after {fn}(...) (expected it unchanged)"
         )
     r, v, d = f32([1.0, 0.0, 2.0]), f32([0.5, 0.4, 0.3]), torch.tensor([False, True, False])
     res = impl.inputs_after("gae", r, v, d, 0.9, 0.8)
     out = res["out"]
     call = "gae(rewards=[1., 0., 2.], values=[0.5, 0.4, 0.3], dones=[False, True, False], 0.9, 0.8)"
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected (advantages, returns), got {show(out)}"
-    )
+    expect_pair(out, call)
     expect_array(out[0], GAE_3[0.9, 0.8], f"{call}: advantages", atol=1e-5)
-    expect_array(
+    expect_unchanged(
         res["args"][0],
         r,
         "rewards after gae(rewards, values, dones, 0.9, 0.8) (expected them unchanged)",
-        rtol=0,
-        atol=0,
     )
-    expect_array(
+    expect_unchanged(
         res["args"][1],
         v,
         "values after gae(rewards, values, dones, 0.9, 0.8) (expected them unchanged)",
-        rtol=0,
-        atol=0,
     )
 
 
@@ -276,9 +230,7 @@ def test_gae_returns_two_float32_tensors_without_grad_for_lists_or_tensors(impl)
     ):
         call = f"gae({show(r)}, {show(v)}{' (requires grad)' if isinstance(v, torch.Tensor) else ''}, {show(d)}, 0.9, 0.8)"
         out = impl.gae(r, v, d, 0.9, 0.8)
-        assert type(out) is tuple and len(out) == 2, (
-            f"{call}: expected (advantages, returns), got {show(out)}"
-        )
+        expect_pair(out, call)
         for name, got, want in (
             ("advantages", out[0], exp),
             ("returns", out[1], exp + [0.5, 0.4, 0.3]),
@@ -345,19 +297,12 @@ def test_gae_rejects_gamma_or_lam_outside_0_1_and_mismatched_lengths(impl):
         call = f"gae({r}, {v}, {d}, gamma={g}, lam={lam})"
         guarded(
             lambda g=g, lam=lam, c=call: expect_array(
-                impl.gae(r, v, d, gamma=g, lam=lam)[0],
-                GAE_3[g, lam],
-                f"{c}: advantages",
-                atol=1e-5,
+                impl.gae(r, v, d, gamma=g, lam=lam)[0], GAE_3[g, lam], f"{c}: advantages", atol=1e-5
             ),
             "gae",
         )
     expect_raises("ValueError", lambda: impl.gae(r, v, d, gamma=1.5), "gae(..., gamma=1.5)")
-    expect_raises(
-        "ValueError",
-        lambda: impl.gae(r, v, d, gamma=-0.1),
-        "gae(..., gamma=-0.1)",
-    )
+    expect_raises("ValueError", lambda: impl.gae(r, v, d, gamma=-0.1), "gae(..., gamma=-0.1)")
     expect_raises("ValueError", lambda: impl.gae(r, v, d, lam=1.2), "gae(..., lam=1.2)")
     expect_raises(
         "ValueError", lambda: impl.gae(r, v[:2], d), "gae(<3 rewards>, <2 values>, <3 dones>)"
@@ -368,181 +313,45 @@ def test_gae_rejects_gamma_or_lam_outside_0_1_and_mismatched_lengths(impl):
 
 
 # -- properties ------------------------------------------------------------------------------------------
-small = st.floats(-5, 5, width=32)
-NUMBERS = st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, -0.25, 3.5, -4.0])
-
-
-@st.composite
-def ppo_batches(draw):
-    n = draw(st.integers(1, 20))
-    old = np.float32(draw(st.lists(st.floats(-5, 0, width=32), min_size=n, max_size=n)))
-    log_ratio = np.float32(draw(st.lists(st.floats(-1, 1, width=32), min_size=n, max_size=n)))
-    adv = np.float32(draw(st.lists(small, min_size=n, max_size=n)))
-    eps = draw(st.floats(0.0, 0.5))
-    mask = None
-    if draw(st.booleans()):
-        mask = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
-        mask[draw(st.integers(0, n - 1))] = True
-    return old + log_ratio, old, adv, eps, mask
-
-
-def _mask_arg(mask: np.ndarray | None, as_float: bool):
-    if mask is None:
-        return {}
-    return {"mask": torch.from_numpy(mask.astype(np.float32) if as_float else mask)}
-
-
 @pytest.mark.hidden
 @given(batch=ppo_batches(), as_float=st.booleans())
 def test_the_loss_and_its_gradient_match_the_clipped_formula(impl, ref, batch, as_float):
-    new, old, adv, eps, mask = batch
-    kw = _mask_arg(mask, as_float)
-    leaf = torch.from_numpy(new).clone().requires_grad_(True)
-    exp = ref.ppo_clip_loss(leaf, torch.from_numpy(old), torch.from_numpy(adv), eps, **kw)
-    exp.backward()
-    exp_loss, exp_grad = float(exp), leaf.grad.numpy()
-    call = f"ppo_clip_loss({show(new)}, {show(old)}, {show(adv)}, clip_eps={eps:.4g}" + (
-        f", mask={show(kw['mask'])})" if kw else ")"
-    )
-    res = impl.grad(
-        "ppo_clip_loss",
-        torch.from_numpy(new).requires_grad_(True),
-        torch.from_numpy(old),
-        torch.from_numpy(adv),
-        eps,
-        **kw,
-    )
-    assert res["graph"], (
-        f"{call}: expected the loss to be attached to logp_new's graph, it was a constant"
-    )
-    loss_of(res["out"], exp_loss, call)
-    grad = res["grads"][0]
-    assert isinstance(grad, Array) and grad.shape == new.shape, (
-        f"d {call} / d logp_new: expected a gradient of shape {new.shape}, got {show(grad)}"
-    )
-    ratio = np.exp(np.float64(new) - np.float64(old))
-    edge = (np.abs(ratio - (1 - eps)) < 1e-4) | (np.abs(ratio - (1 + eps)) < 1e-4)
-    exp_grad = np.where(edge, grad.value, exp_grad)  # on the clip boundary any subgradient will do
-    expect_array(
-        grad,
-        exp_grad,
-        f"d {call} / d logp_new (zero where the clipped term binds or the entry is padding)",
-        rtol=1e-4,
-        atol=1e-5,
-    )
+    expect_loss_and_gradient_like_ref(impl, ref, batch, as_float)
 
 
 @pytest.mark.hidden
 @given(batch=ppo_batches())
 def test_ppo_stats_match_their_definitions(impl, ref, batch):
-    new, old, adv, eps, mask = batch
-    kw = _mask_arg(mask, as_float=False)
-    exp = ref.ppo_stats(
-        torch.from_numpy(new), torch.from_numpy(old), torch.from_numpy(adv), eps, **kw
-    )
-    call = f"ppo_stats({show(new)}, {show(old)}, adv, clip_eps={eps:.4g}" + (
-        f", mask={show(kw['mask'])})" if kw else ")"
-    )
-    out = impl.ppo_stats(
-        torch.from_numpy(new), torch.from_numpy(old), torch.from_numpy(adv), eps, **kw
-    )
-    assert type(out) is dict and set(out) == {"clip_fraction", "approx_kl"}, (
-        f"{call}: expected a dict with keys 'clip_fraction' and 'approx_kl', got {show(out)}"
-    )
-    ratio = np.exp(np.float64(new) - np.float64(old))
-    if np.all(np.abs(np.abs(ratio - 1) - eps) > 1e-5):  # no ratio on the edge of the clip range
-        expect_float(
-            out["clip_fraction"],
-            exp["clip_fraction"],
-            f"{call}['clip_fraction'] = mean(|ratio - 1| > eps)",
-        )
-    expect_float(
-        out["approx_kl"],
-        exp["approx_kl"],
-        f"{call}['approx_kl'] = mean((ratio - 1) - log ratio)",
-        rtol=1e-4,
-        atol=1e-6,
-    )
-
-
-@st.composite
-def trajectories(draw):
-    n = draw(st.integers(1, 24))
-    # A few simple values: failures shrink fast and print readably.
-    rewards = draw(hnp.arrays(np.float32, n, elements=NUMBERS))
-    values = draw(hnp.arrays(np.float32, n, elements=NUMBERS))
-    dones = draw(hnp.arrays(np.bool_, n))
-    return rewards, values, dones, float(draw(NUMBERS))
-
-
-def _gae(impl, traj, gamma, lam):
-    rewards, values, dones, last_value = traj
-    call = f"gae({show(rewards)}, {show(values)}, {show(dones)}, gamma={gamma:.4g}, lam={lam:.4g}, last_value={last_value:.4g})"
-    out = impl.gae(
-        torch.from_numpy(rewards),
-        torch.from_numpy(values),
-        torch.from_numpy(dones),
-        gamma=gamma,
-        lam=lam,
-        last_value=last_value,
-    )
-    assert type(out) is tuple and len(out) == 2, (
-        f"{call}: expected (advantages, returns), got {show(out)}"
-    )
-    return out, call
-
-
-def _own_values(out, n: int, call: str) -> np.ndarray:
-    """``out`` as float64 values once it is a finite float32 tensor of shape ``(n,)``."""
-    assert isinstance(out, Array) and out.lib == "torch", (
-        f"{call}: expected a torch.Tensor, got {show(out)}"
-    )
-    assert out.dtype == "float32" and out.shape == (n,), (
-        f"{call}: expected float32 of shape {(n,)}, got {out.describe()}"
-    )
-    got = out.value.astype(np.float64)
-    assert np.all(np.isfinite(got)), f"{call}: expected finite values, got {show(out.value)}"
-    return got
-
-
-def _td_errors(traj, gamma: float) -> np.ndarray:
-    """``delta_t = r_t + gamma V_{t+1} (1 - done_t) - V_t`` with ``V_T = last_value``, float64."""
-    rewards, values, dones, last_value = traj
-    v_next = np.append(np.float64(values[1:]), last_value)
-    return np.float64(rewards) + gamma * v_next * (1 - dones) - np.float64(values)
+    expect_stats_like_ref(impl, ref, batch)
 
 
 @given(traj=trajectories(), gamma=st.floats(0, 1), lam=st.floats(0, 1))
 def test_gae_satisfies_its_recursion_with_episode_ends_anywhere(impl, traj, gamma, lam):
     # A property, not a second implementation: the output must satisfy the docstring's
     # A_t = delta_t + gamma lam (1 - done_t) A_{t+1} (A_T = 0) at every t, read off its own values.
-    (adv, ret), call = _gae(impl, traj, gamma, lam)
+    (adv, ret), call = run_gae(impl, traj, gamma, lam)
     n, dones = len(traj[0]), traj[2]
-    A = _own_values(adv, n, f"{call}: advantages")
+    A = own_values(adv, n, f"{call}: advantages")
     A_next = np.append(A[1:], 0.0)
     expect_array(
         adv,
-        _td_errors(traj, gamma) + gamma * lam * (1 - dones) * A_next,
+        td_errors(traj, gamma) + gamma * lam * (1 - dones) * A_next,
         f"{call}: advantages (expected A_t = delta_t + gamma lam (1 - done_t) A_t+1 for every t)",
         rtol=1e-4,
         atol=1e-4,
     )
     expect_array(
-        ret,
-        A + np.float64(traj[1]),
-        f"{call}: returns = advantages + values",
-        rtol=1e-4,
-        atol=1e-4,
+        ret, A + np.float64(traj[1]), f"{call}: returns = advantages + values", rtol=1e-4, atol=1e-4
     )
 
 
 @given(traj=trajectories(), gamma=st.floats(0, 1))
 def test_gae_with_lam_1_is_monte_carlo_g_minus_v_and_with_lam_0_the_td_error(impl, traj, gamma):
     rewards, values, dones, last_value = traj
-    (adv, ret), call = _gae(impl, traj, gamma, 1.0)
+    (adv, ret), call = run_gae(impl, traj, gamma, 1.0)
     # with lam = 1 the returns are Monte-Carlo returns: G_t = r_t + gamma (1 - done_t) G_t+1,
     # G_T = last_value (checked on the output's own values, as a property)
-    G = _own_values(ret, len(rewards), f"{call}: returns")
+    G = own_values(ret, len(rewards), f"{call}: returns")
     G_next = np.append(G[1:], last_value)
     expect_array(
         ret,
@@ -558,10 +367,10 @@ def test_gae_with_lam_1_is_monte_carlo_g_minus_v_and_with_lam_0_the_td_error(imp
         rtol=1e-4,
         atol=1e-4,
     )
-    (adv, _), call = _gae(impl, traj, gamma, 0.0)
+    (adv, _), call = run_gae(impl, traj, gamma, 0.0)
     expect_array(
         adv,
-        _td_errors(traj, gamma),
+        td_errors(traj, gamma),
         f"{call}: advantages (expected the one-step TD error r_t + gamma V_t+1 (1 - done_t) - V_t)",
         rtol=1e-4,
         atol=1e-4,
@@ -599,46 +408,13 @@ def random_gae_case(seed: int) -> dict:
     }
 
 
-def _compare_with_reference(impl, ref, rng, rounds: int) -> None:
-    for _ in range(rounds):
-        seed = int(rng.integers(2**31))
-        case = random_ppo_case(seed)
-        new, old, adv, eps, mask = case.values()
-        tag = reproducible_call("ppo_clip_loss", case, random_ppo_case, seed)
-        leaf = new.clone().requires_grad_(True)
-        exp = ref.ppo_clip_loss(leaf, old, adv, eps, mask=mask)
-        exp.backward()
-        res = impl.grad("ppo_clip_loss", new.clone().requires_grad_(True), old, adv, eps, mask=mask)
-        assert res["graph"], f"{tag}: expected the loss to be attached to logp_new's graph"
-        loss_of(res["out"], float(exp), tag)
-        expect_array(res["grads"][0], leaf.grad, f"d {tag} / d logp_new", rtol=1e-4, atol=1e-6)
-        stats, exp_stats = (
-            impl.ppo_stats(new, old, adv, eps, mask=mask),
-            ref.ppo_stats(new, old, adv, eps, mask=mask),
-        )
-        tag = reproducible_call("ppo_stats", case, random_ppo_case, seed)
-        assert type(stats) is dict and set(stats) == set(exp_stats), (
-            f"{tag}: expected keys {sorted(exp_stats)}, got {show(stats)}"
-        )
-        for key, value in exp_stats.items():
-            expect_float(stats[key], value, f"{tag}[{key!r}]", rtol=1e-4, atol=1e-6)
-        seed = int(rng.integers(2**31))
-        case = random_gae_case(seed)
-        call = reproducible_call("gae", case, random_gae_case, seed)
-        out = impl.gae(**case)
-        exp_adv, exp_ret = ref.gae(**case)
-        assert type(out) is tuple and len(out) == 2, (
-            f"{call}: expected (advantages, returns), got {show(out)}"
-        )
-        expect_array(out[0], exp_adv, f"{call}: advantages", rtol=1e-4, atol=1e-4)
-        expect_array(out[1], exp_ret, f"{call}: returns", rtol=1e-4, atol=1e-4)
-
-
 @pytest.mark.hidden
 def test_matches_the_reference_on_random_batches_with_gradients(impl, ref):
-    _compare_with_reference(impl, ref, np.random.default_rng(6), rounds=15)
+    compare_with_reference(
+        impl, ref, np.random.default_rng(6), 15, random_ppo_case, random_gae_case
+    )
 
 
 @pytest.mark.hidden
 def test_matches_the_reference_on_fresh_random_inputs(impl, ref, rng):
-    _compare_with_reference(impl, ref, rng, rounds=15)
+    compare_with_reference(impl, ref, rng, 15, random_ppo_case, random_gae_case)

@@ -13,48 +13,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.checks._support import expect_array, expect_raises, guarded, show
+from autograder.checks.ex11_lm_support import (
+    EOS,
+    HAND_LOGITS,
+    HAND_TOKENS,
+    LN,
+    MASK_EXPECTED,
+    MASK_TOKENS,
+    expect_mask,
+    expect_pipeline_like_ref,
+    ids,
+    lm_batches,
+    short_run,
+    t32,
+    token_rows,
+)
 from autograder.grading import runcache
 from autograder.grading.plugin import KEY
 from autograder.seam.values import Array
 
 EXERCISE = "ex11_lm"
-LN = np.log
-
-
-# -- the grader's own formulas (float64) ----------------------------------------------------------
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=np.float64)
-    m = z.max(axis=-1, keepdims=True)
-    return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
-
-
-def t32(x) -> torch.Tensor:
-    return torch.tensor(np.asarray(x, dtype=np.float32))
-
-
-def ids(x) -> torch.Tensor:
-    return torch.tensor(np.asarray(x, dtype=np.int64))
-
-
-def expect_mask(out: object, expected: np.ndarray, call: str) -> None:
-    assert isinstance(out, Array) and out.lib == "torch", (
-        f"{call}: expected a torch.Tensor, got {show(out)}"
-    )
-    assert out.dtype == "bool", f"{call}: expected dtype bool, got {out.dtype}"
-    assert out.shape == expected.shape, f"{call}: expected shape {expected.shape}, got {out.shape}"
-    assert np.array_equal(out.value, expected), (
-        f"{call}: expected {show(expected.astype(int))}, got {show(out.value.astype(int))}"
-    )
-
-
-# A 3-token vocabulary whose probabilities are easy: softmax(log [1, 2, 5]) = [1, 2, 5] / 8.
-HAND_LOGITS = LN(
-    [
-        [[1, 2, 5], [4, 2, 2], [1, 1, 6], [1, 1, 1]],
-        [[3, 3, 2], [1, 6, 1], [2, 1, 1], [7, 1, 0.5]],
-    ]
-)
-HAND_TOKENS = [[2, 0, 1, 2], [1, 1, 1, 0]]
 
 
 # -- token_logprobs: hand-worked examples ---------------------------------------------------------
@@ -86,20 +64,6 @@ def test_a_logit_gap_of_300_gives_minus_300_not_minus_inf(impl):
 
 
 # -- completion_mask: hand-worked examples --------------------------------------------------------
-EOS = 1
-MASK_TOKENS = [
-    [5, 1, 4, 6, 7, 1, 8, 1],  # EOS in the prompt (ignored), first generated EOS at index 5
-    [0, 0, 4, 6, 7, 8, 9, 6],  # no EOS: the completion runs to the end
-    [0, 4, 4, 1, 6, 6, 6, 6],  # EOS straight away: only the EOS counts
-]
-MASK_EXPECTED = np.array(
-    [
-        [0, 0, 1, 1, 1, 0, 0],
-        [0, 0, 1, 1, 1, 1, 1],
-        [0, 0, 1, 0, 0, 0, 0],
-    ],
-    dtype=bool,
-)
 
 
 def test_the_mask_covers_the_completion_up_to_and_including_the_first_eos(impl):
@@ -212,17 +176,6 @@ def test_the_inputs_are_not_modified(impl):
 
 
 # -- properties -----------------------------------------------------------------------------------
-@st.composite
-def lm_batches(draw):
-    b, t, v = draw(st.integers(1, 3)), draw(st.integers(2, 6)), draw(st.integers(2, 5))
-    floats = st.floats(-6, 6, width=32)
-    logits = np.array(
-        draw(st.lists(floats, min_size=b * t * v, max_size=b * t * v)), dtype=np.float32
-    ).reshape(b, t, v)
-    tokens = np.array(
-        draw(st.lists(st.integers(0, v - 1), min_size=b * t, max_size=b * t)), dtype=np.int64
-    ).reshape(b, t)
-    return logits, tokens
 
 
 @given(batch=lm_batches(), tau=st.sampled_from([0.25, 0.7, 1.0, 1.5, 3.0]))
@@ -282,15 +235,6 @@ def test_log_probs_and_their_gradient_match_the_formula_at_any_temperature(impl,
         rtol=1e-4,
         atol=1e-5,
     )
-
-
-@st.composite
-def token_rows(draw):
-    b, t = draw(st.integers(1, 4)), draw(st.integers(2, 9))
-    tokens = np.array(
-        draw(st.lists(st.integers(0, 3), min_size=b * t, max_size=b * t)), dtype=np.int64
-    ).reshape(b, t)
-    return tokens, draw(st.integers(1, t)), draw(st.integers(0, 3))
 
 
 @given(rows=token_rows())
@@ -353,30 +297,11 @@ def test_sequence_logprob_is_the_masked_row_sum_with_the_mask_as_gradient(impl, 
 @pytest.mark.hidden
 def test_the_pipeline_matches_the_reference_on_fresh_random_batches(impl, ref, rng):
     """Log-probs, mask and sequence log-probs of sampled-looking batches, as a trainer uses them."""
-    for _ in range(10):
-        b, t, v = int(rng.integers(1, 5)), int(rng.integers(3, 12)), int(rng.integers(3, 9))
-        prompt_len, eos = int(rng.integers(1, t)), int(rng.integers(0, v))
-        tau = float(rng.choice([0.6, 1.0, 1.3]))
-        logits = rng.normal(0, 3, size=(b, t, v)).astype(np.float32)
-        tokens = rng.integers(0, v, size=(b, t)).astype(np.int64)
-        call = f"<random {b}x{t}x{v} batch, prompt_len={prompt_len}, eos_id={eos}, tau={tau}>"
-        exp_lp = ref.token_logprobs(torch.from_numpy(logits), torch.from_numpy(tokens), tau)
-        got_lp = impl.token_logprobs(t32(logits), ids(tokens), temperature=tau)
-        expect_array(got_lp, exp_lp, f"token_logprobs{call}", rtol=1e-4, atol=1e-5)
-        exp_m = ref.completion_mask(torch.from_numpy(tokens), prompt_len, eos)
-        expect_mask(
-            impl.completion_mask(ids(tokens), prompt_len, eos),
-            exp_m.numpy(),
-            f"completion_mask{call}",
-        )
-        exp_s = ref.sequence_logprob(exp_lp, exp_m)
-        got_s = impl.sequence_logprob(exp_lp, exp_m)
-        expect_array(got_s, exp_s, f"sequence_logprob{call}", rtol=1e-5, atol=1e-5)
+    expect_pipeline_like_ref(impl, ref, rng)
 
 
 # -- integration: the student's functions train a small language model ------------------------------
 CAPSTONE_MODULES = ("ex07_kl", "ex09_verifiers", "ex10_grpo")
-CAPSTONE_TIMEOUT = 90.0  # CPU seconds; 12 GRPO steps take about 20 s of CPU
 CACHE_KIND = "capstone"  # runcache folder of the integration verdicts (pytest course/ only)
 REUSED = "(reused from your last run of this exact code; edit any exercise file to re-run)"
 
@@ -450,39 +375,3 @@ def test_your_functions_drive_a_short_grpo_run_that_raises_accuracy(impl, rng, r
         f"must add at least {integration.MIN_GAIN * 100:.0f} points (seed {seed})"
         + (f" {REUSED}" if cached is not None else "")
     )
-
-
-def short_run(impl, seed: int) -> tuple[bool, float, float]:
-    """The integration run in the student's worker, measured here.
-
-    Args:
-        impl: the ex11 proxy (its worker has the capstone's exercise modules imported).
-        seed: the run's seed.
-
-    Returns:
-        ``(passed, before, after)`` of :func:`integration.verdict`.
-    """
-    from autograder.capstone import integration, sft
-    from autograder.capstone.student import RLVR_NEEDS
-
-    problem = impl.not_callable(RLVR_NEEDS)
-    if problem is not None:  # one of the functions it drives hung or crashed before
-        raise problem
-    start = {k: v.clone() for k, v in sft.load()[0].state_dict().items()}
-    state = impl.using(timeout=CAPSTONE_TIMEOUT).probe(
-        "grader_code",
-        integration.worker_sources(),
-        "autograder.capstone.integration",
-        "worker_entry",
-        start,
-        seed,
-    )
-    assert isinstance(state, dict) and all(isinstance(v, Array) for v in state.values()), (
-        f"the capstone run returned {show(state)}, not the model's weights"
-    )
-    try:
-        tensors = {k: torch.from_numpy(np.array(v.value)) for k, v in state.items()}
-        passed, before, after = integration.verdict(tensors, seed)
-    except ValueError as exc:
-        raise AssertionError(f"the weights your run produced are unusable: {exc}") from None
-    return bool(passed), float(before), float(after)

@@ -35,58 +35,37 @@ start for that reason is graded again at the end, alone.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from autograder import REPO_ROOT
-from autograder.grading import forkserver
+from autograder.grading import batch_scores, forkserver
 from autograder.grading.authoritative import new_seed
+from autograder.grading.batch_jobs import Job, start_job
 from autograder.grading.ledger import (
     Entry,
     as_number,
-    batch_stamp,
     discover,
-    exercise_scores,
     is_complete,
     last_error,
     needs_retry,
-    problem_notes,
     read_results,
 )
-from autograder.grading.proctree import become_subreaper, die_with_parent, kill_tree, ppid_map
+from autograder.grading.proctree import become_subreaper, kill_tree, ppid_map
 from autograder.grading.report import failure_results, write_json_atomic
-from autograder.ingest.submission import SubmissionError, prepare
-from autograder.seam.cputime import ProcessTree, backstop
+from autograder.seam.cputime import backstop
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission: preparing, starting and grading
 _SEED_RE = re.compile(r"\bseed=(\d+)\b")
 _POLL = 0.1
-
-
-@dataclass
-class Job:
-    entry: Entry
-    workdir: Path
-    proc: subprocess.Popen | None = None
-    started: float = 0.0
-    log: io.BufferedWriter | None = None
-    error: str = ""  # why it could not be prepared
-    tree: ProcessTree | None = None  # the grading process and its workers (CPU time)
-    cpu: float = 0.0  # CPU seconds the tree has used so far (never decreases)
-    looked: float = 0.0  # when its CPU time was last read (monotonic)
-    missing: list[str] = field(default_factory=list)  # exercise modules it does not have
 
 
 @dataclass
@@ -283,51 +262,7 @@ class Batch:
 
     def start(self, entry: Entry) -> Job:
         """Prepare the submission and start its grading process (or record why not)."""
-        job = Job(entry, Path(tempfile.mkdtemp(prefix=f"{entry.id[:40]}-", dir=self.tmp)))
-        out_dir = self.out / entry.id
-        out_dir.mkdir(parents=True, exist_ok=True)
-        results = out_dir / "results.json"
-        results.unlink(missing_ok=True)  # whatever is there is incomplete: never trust it
-        job.started = time.monotonic()
-        (out_dir / "output.txt").write_bytes(b"")
-        # appending: a forked grading process appends its output to the same file
-        job.log = open(out_dir / "output.txt", "ab")  # noqa: SIM115 - closed in finish()
-        head = [f"submission: {entry.path.name} ({entry.kind})"]
-        try:
-            prepared = prepare(entry.path, job.workdir)
-        except SubmissionError as exc:
-            job.log.write(("\n".join(head) + f"\nerror: {exc}\n").encode())
-            job.error = str(exc)
-            return job
-        head += [f"prepared: {note}" for note in prepared.notes]
-        job.missing = [n for n in self.exercises if not (prepared.path / f"{n}.py").is_file()]
-        cmd = [sys.executable, "-m", "autograder", "grade", str(prepared.path)]
-        cmd += ["--json", str(results), "--seed", str(self.seed), "--only", *self.exercises]
-        cmd += ["--jobs", "1"]  # the batch grades submissions in parallel, each in one process
-        cmd += {"require": ["--require-sandbox"], "off": ["--no-sandbox"]}.get(self.sandbox, [])
-        tmp = job.workdir / "tmp"
-        tmp.mkdir()
-        env = dict(os.environ)
-        env.update(TMPDIR=str(tmp), PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        job.log.write(("\n".join(head) + "\n\n").encode())
-        job.log.flush()
-        if forkserver.usable():
-            job.proc = forkserver.start(cmd[3:], out_dir / "output.txt", tmp, env)
-            job.tree = ProcessTree(job.proc.pid)
-            return job
-        job.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=job.log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp,  # never the submission: `python -m` puts the cwd on sys.path
-            env=env,
-            start_new_session=True,
-            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
-        )
-        job.tree = ProcessTree(job.proc.pid)
-        return job
+        return start_job(entry, self.tmp, self.out, self.exercises, self.seed, self.sandbox)
 
     def finish(self, job: Job, rc) -> Outcome:
         """Write the final (stamped) results.json for a finished, failed or killed job."""
@@ -413,54 +348,16 @@ class Batch:
             with contextlib.suppress(OSError):
                 os.waitpid(pid, os.WNOHANG)
 
-    # -- the CSV -------------------------------------------------------------------------
+    # -- the CSV (autograder.grading.batch_scores) ------------------------------------
     def max_points(self, data: dict) -> float:
-        tests = [t for t in data.get("tests", []) if isinstance(t, dict)]
-        if tests:
-            return sum(as_number(t.get("max_score")) for t in tests)
-        return sum(self.rubric.exercises[n].max_points for n in self.exercises)
+        return batch_scores.max_points(data, self.rubric, self.exercises)
 
     def status_of(self, entry: Entry) -> str:
-        return str(batch_stamp(read_results(self.results_path(entry))).get("status", "pending"))
-
-    def rows(self) -> list[dict[str, str]]:
-        rows = []
-        for entry in self.entries:
-            data = read_results(self.results_path(entry))
-            stamp = batch_stamp(data)
-            row = {"id": entry.id}
-            if data is None or stamp.get("complete") is not True:
-                row.update({"total": "", "max": "", "status": "pending", "notes": ""})
-                rows.append(row)
-                continue
-            per = exercise_scores(data, self.exercises)
-            row["total"] = f"{sum(s for s, _ in per.values()):g}"
-            row["max"] = f"{self.max_points(data):g}"
-            for name, (score, _) in per.items():
-                row[name] = f"{score:g}"
-            row["status"] = str(stamp.get("status", ""))
-            extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
-            row["sandbox_tier"] = str(extra.get("sandbox_tier", ""))
-            missing = stamp.get("missing") if isinstance(stamp.get("missing"), list) else []
-            row["notes"] = problem_notes(data, self.exercises, missing) if data["tests"] else ""
-            rows.append(row)
-        return rows
+        return batch_scores.status_of(self.results_path(entry))
 
     def write_csv(self) -> None:
         """Rebuild OUT/scores.csv from the results.json files (atomically)."""
-        fields = ["id", "total", "max", *self.exercises, "status", "sandbox_tier", "notes"]
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self.rows())
-        fd, tmp = tempfile.mkstemp(prefix=".scores-", dir=self.out)
-        try:
-            with os.fdopen(fd, "w", newline="") as fh:
-                fh.write(buf.getvalue())
-            os.replace(tmp, self.out / "scores.csv")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        batch_scores.write_scores(self.out, self.entries, self.exercises, self.rubric)
 
 
 def lock_out_dir(out: Path):
