@@ -319,11 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     folder = warm.server_dir()
     if folder is None or warm.disabled():
         return 1
-    lock = open(folder / f"{ns.key}.lock", "w")  # noqa: SIM115 - held for the server's life
+    lock = open(folder / f"{ns.key}.lock", "a+")  # noqa: SIM115 - held for the server's life
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return 1  # another server for this key is starting or running
+    lock.truncate(0)
+    lock.write(f"{os.getpid()}\n")  # who holds it (for tests and the curious)
+    lock.flush()
     log("preloading")
     preload()
     if warm.grader_key() != ns.key:
