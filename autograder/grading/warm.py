@@ -53,11 +53,12 @@ def disabled() -> bool:
 
 
 def grader_key() -> str:
-    """A hash of the grader's files (paths, sizes, mtimes) and the interpreter: the server's id.
+    """A hash of the grader's files (paths, sizes, mtimes) and the Python environment: the server's id.
 
     A ``git pull`` changes it, so a server started before never serves the new grader.
     """
-    digest = hashlib.sha256(os.fsencode(sys.executable))
+    # the environment (a venv's prefix) and the interpreter, however it was named (python3)
+    digest = hashlib.sha256(os.fsencode(f"{sys.prefix}\0{os.path.realpath(sys.executable)}"))
     for root, dirs, files in os.walk(PACKAGE_DIR):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):

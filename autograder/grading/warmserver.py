@@ -34,7 +34,11 @@ import struct
 import sys
 import tempfile
 import time
+import warnings
 from importlib.metadata import entry_points
+
+import hypothesis.strategies
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from autograder.grading import warm
 from autograder.grading.proctree import descendants, die_with_parent
@@ -45,6 +49,7 @@ PRELOAD = [
     "torch.distributions",
     "torch.nn.functional",
     "torch.optim",
+    "torch._dynamo",  # what the first optimizer of a process imports (~800 modules, no thread)
     "hypothesis",
     "pytest",
     "autograder.grading.plugin",
@@ -67,6 +72,10 @@ def preload() -> None:
             importlib.import_module(ep.module)
         except Exception:  # noqa: BLE001 - a broken plugin fails in the run, as it would cold
             pass
+    with warnings.catch_warnings():  # hypothesis says "slow code in a plugin": meant here
+        warnings.simplefilter("ignore")
+        # st.text()'s first use builds the table of encodable characters (seconds of CPU)
+        hypothesis.strategies.text().validate()
     from autograder.grading.plugin import CHECKS_DIR
 
     for path in sorted(CHECKS_DIR.glob("*.py")):
@@ -287,6 +296,11 @@ def child(request: dict, fds: list[int], go_r: int, close: list[socket.socket]) 
         os.environ.update(request["env"])
         os.environ[warm.CHILD] = "1"
         tempfile.tempdir = None  # TMPDIR is read again
+        # hypothesis found its folder (.hypothesis in the working folder) when imported here
+        set_hypothesis_home_dir(
+            os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+            or os.path.join(os.getcwd(), ".hypothesis")
+        )
         sys.argv = list(request.get("argv") or ["pytest"])
         import pytest
 
