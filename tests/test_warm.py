@@ -267,3 +267,21 @@ def test_server_dir_is_private(monkeypatch, tmp_path):
     assert os.stat(path).st_mode & 0o777 == 0o700
     os.chmod(path, 0o755)  # a folder others may enter is never used
     assert warm.server_dir() is None
+
+
+def test_sweep_removes_only_the_files_of_servers_that_are_gone(tmp_path):
+    import fcntl
+
+    for key in ("old", "live", "mine"):
+        for suffix in (".lock", ".log"):
+            (tmp_path / f"{key}{suffix}").write_text("1\n")
+    with open(tmp_path / "live.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert warm.held(tmp_path / "live.lock")
+        warm.sweep(tmp_path, "mine")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "live.lock",
+        "live.log",
+        "mine.lock",
+        "mine.log",
+    ]

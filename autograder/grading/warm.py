@@ -20,6 +20,7 @@ Never used when ``RL4LLM_NO_WARM`` is set, inside a run the server forked
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -96,6 +97,26 @@ def server_dir() -> Path | None:
 def socket_path(folder: Path, key: str) -> Path:
     """Where the server for ``key`` listens."""
     return folder / f"{key}.sock"
+
+
+def held(lock: Path) -> bool:
+    """Whether a server holds ``lock`` (its lock file) now."""
+    try:
+        with open(lock, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def sweep(folder: Path, key: str) -> None:
+    """Remove the files of other keys' servers that are gone (an older grader's)."""
+    for lock in folder.glob("*.lock"):
+        if lock.stem != key and not held(lock):
+            for suffix in (".lock", ".log", ".sock"):
+                lock.with_suffix(suffix).unlink(missing_ok=True)
 
 
 def idle_seconds() -> float:
@@ -229,8 +250,8 @@ def after_local_run(config: pytest.Config) -> None:
 def start_server(key: str) -> int | None:
     """Start the server for ``key`` detached (own session, output to a log); its pid or None."""
     folder = server_dir()
-    if folder is None:
-        return None
+    if folder is None or held(folder / f"{key}.lock"):
+        return None  # one is running or starting
     env = dict(os.environ, PYTHONHASHSEED="0")  # as the workers: the zygote is forked from it
     env.pop(CHILD, None)
     with open(folder / f"{key}.log", "ab") as log:

@@ -38,9 +38,6 @@ import time
 import warnings
 from importlib.metadata import entry_points
 
-import hypothesis.strategies
-from hypothesis.configuration import set_hypothesis_home_dir
-
 from autograder.grading import warm
 from autograder.grading.proctree import descendants, die_with_parent
 
@@ -73,6 +70,8 @@ def preload() -> None:
             importlib.import_module(ep.module)
         except Exception:  # noqa: BLE001 - a broken plugin fails in the run, as it would cold
             pass
+    import hypothesis.strategies
+
     with warnings.catch_warnings():  # hypothesis says "slow code in a plugin": meant here
         warnings.simplefilter("ignore")
         # st.text()'s first use builds the table of encodable characters (seconds of CPU)
@@ -297,6 +296,8 @@ def child(request: dict, fds: list[int], go_r: int, close: list[socket.socket]) 
         os.environ.update(request["env"])
         os.environ[warm.CHILD] = "1"
         tempfile.tempdir = None  # TMPDIR is read again
+        from hypothesis.configuration import set_hypothesis_home_dir
+
         # hypothesis found its folder (.hypothesis in the working folder) when imported here
         set_hypothesis_home_dir(
             os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
@@ -339,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return 1  # another server for this key is starting or running
+    warm.sweep(folder, ns.key)
     lock.truncate(0)
     lock.write(f"{os.getpid()}\n")  # who holds it (for tests and the curious)
     lock.flush()
