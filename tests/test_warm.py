@@ -231,7 +231,7 @@ def test_killed_client_takes_its_run_along(env, tmp_path):
     client.send_signal(signal.SIGINT)
     out = client.communicate(timeout=60)[0].decode()
     assert client.returncode == 2, out[-2000:]
-    assert "KeyboardInterrupt" in out, out[-2000:]
+    assert "test_sleep.py:5: KeyboardInterrupt" in out, out[-2000:]  # the run's own report
 
     client, child = start()
     tree = [child, *descendants(child)]

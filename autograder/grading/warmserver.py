@@ -122,8 +122,9 @@ class Run:
 class Server:
     """The accept loop (see the module docstring)."""
 
-    def __init__(self, key: str, listener: socket.socket, idle: float) -> None:
+    def __init__(self, key: str, listener: socket.socket, idle: float, lock_fd: int) -> None:
         self.key = key
+        self.lock_fd = lock_fd
         self.listener = listener
         self.idle = idle
         self.runs: dict[int, Run] = {}  # child pid -> its run
@@ -190,7 +191,15 @@ class Server:
         pid = os.fork()
         if pid == 0:
             os.close(go_w)
-            child(request, fds, go_r, [self.listener, conn, *(r.conn for r in self.runs.values())])
+            socks = [self.listener, conn, *(r.conn for r in self.runs.values())]
+            mine = [self.lock_fd, self.wake_r, self.wake_w]
+            child(
+                request,
+                fds,
+                go_r,
+                socks,
+                mine + [r.go_w for r in self.runs.values() if r.go_w >= 0],
+            )
         os.close(go_r)
         for fd in fds:
             os.close(fd)
@@ -215,6 +224,7 @@ class Server:
             run.started = True
             os.write(run.go_w, b"g")
             os.close(run.go_w)
+            run.go_w = -1  # its number may be reused: never close it again
             return
         if msg is None:  # the client is gone (or never said go): its run goes too
             self.drop(run)
@@ -257,16 +267,27 @@ class Server:
             self.drop(run)
 
 
-def child(request: dict, fds: list[int], go_r: int, close: list[socket.socket]) -> None:
-    """In the forked child: wait for "go", become the client's run, exit with pytest's code."""
+def child(
+    request: dict, fds: list[int], go_r: int, socks: list[socket.socket], others: list[int]
+) -> None:
+    """In the forked child: wait for "go", become the client's run, exit with pytest's code.
+
+    ``socks`` and ``others`` (the lock, the wake-up pipe, other runs' "go" pipes) are the
+    server's: closed here, so that the run holds nothing of it.
+    """
     code = 3
     try:
-        for sock in close:
-            sock.close()
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        for sock in socks:
+            sock.close()
+        for fd in others:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         die_with_parent()
         os.setsid()
         if os.read(go_r, 1) != b"g":  # the client went away before "go": nothing ran
@@ -361,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         os.chmod(path, 0o600)
         listener.listen(16)
         log(f"serving on {path}")
-        Server(ns.key, listener, warm.idle_seconds()).loop()
+        Server(ns.key, listener, warm.idle_seconds(), lock.fileno()).loop()
     finally:
         try:
             path.unlink(missing_ok=True)
