@@ -23,7 +23,7 @@ import pytest
 from autograder.grading import warm
 from autograder.grading.proctree import descendants
 
-pytestmark = pytest.mark.slow  # grades real submissions end to end
+SLOW = pytest.mark.slow  # grades real submissions end to end
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 300  # seconds for one run
@@ -142,12 +142,14 @@ def cold_then_warm(course: Path, environ: dict, tmp_path: Path) -> subprocess.Co
     return cold
 
 
+@SLOW
 def test_complete_solution_same_verdicts_warm(env, tmp_path):
     cold = cold_then_warm(complete_copy(tmp_path / "done"), env, tmp_path)
     assert cold.returncode == 0
     assert re.search(r"^TOTAL\s+(\S+)/\1\s*$", cold.stdout, re.MULTILINE), cold.stdout[-2000:]
 
 
+@SLOW
 def test_broken_exercise_same_verdicts_warm(env, tmp_path):
     """A wrong value and an exception give the same failures, warm and cold."""
     course = complete_copy(tmp_path / "broken")
@@ -159,6 +161,7 @@ def test_broken_exercise_same_verdicts_warm(env, tmp_path):
     assert "FAIL" in cold.stdout and "RuntimeError" in cold.stdout
 
 
+@SLOW
 def test_endless_loop_same_verdict_warm(env, tmp_path):
     """The forked zygote's workers keep their CPU budget: a loop times out as it does cold."""
     course = complete_copy(tmp_path / "loop")
@@ -171,6 +174,7 @@ def test_endless_loop_same_verdict_warm(env, tmp_path):
     assert cold.returncode == 1 and "did not return" in cold.stdout, cold.stdout[-2000:]
 
 
+@SLOW
 def test_no_warm_and_stale_server_run_locally(env, tmp_path):
     course = complete_copy(tmp_path / "done")
     target = course / "ex02_returns.py"
@@ -192,6 +196,7 @@ def test_no_warm_and_stale_server_run_locally(env, tmp_path):
         os.utime(probe, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
+@SLOW
 def test_killed_client_takes_its_run_along(env, tmp_path):
     """SIGINT reaches the run (exit 2, as pytest's own); a killed client leaves nothing behind."""
     course = complete_copy(tmp_path / "done")
@@ -240,6 +245,7 @@ def test_killed_client_takes_its_run_along(env, tmp_path):
     assert not wait_gone(tree, 20.0), "the run of a killed client is still running"
 
 
+@SLOW
 def test_idle_server_exits(env, tmp_path):
     env["RL4LLM_WARM_IDLE"] = "2"
     run(complete_copy(tmp_path / "done") / "ex02_returns.py", env, tmp_path)
