@@ -188,7 +188,7 @@ def warm_server(python: str, runtime: Path, repo: Path) -> None:
 
 
 def warm_env(runtime: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "RL4LLM_NO_WARM"}
+    env = {k: v for k, v in os.environ.items() if k not in ("RL4LLM_NO_WARM", "CI")}
     return {**env, "XDG_RUNTIME_DIR": str(runtime)}
 
 

@@ -51,6 +51,7 @@ def env(tmp_path: Path):
     os.chmod(runtime, 0o700)
     environ = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), XDG_CACHE_HOME=str(tmp_path / "c"))
     environ.pop("RL4LLM_NO_WARM", None)
+    environ.pop("CI", None)
     environ["RL4LLM_WARM_IDLE"] = "120"
     yield environ
     for lock in (runtime / "rl4llm").glob("*.lock"):
@@ -262,6 +263,11 @@ def test_disabled_by_env(monkeypatch):
     assert warm.disabled()
     monkeypatch.delenv("RL4LLM_NO_WARM")
     monkeypatch.setenv("RL4LLM_WARM_CHILD", "1")
+    assert warm.disabled()
+    monkeypatch.delenv("RL4LLM_WARM_CHILD")
+    monkeypatch.delenv("CI", raising=False)
+    assert not warm.disabled()
+    monkeypatch.setenv("CI", "true")
     assert warm.disabled()
 
 

@@ -44,10 +44,11 @@ MAX_PACKET = 1 << 20
 
 
 def disabled() -> bool:
-    """Whether warm runs are off here (opted out, already a warm run, or not Linux)."""
+    """Whether warm runs are off here (opted out, already a warm run, CI, or not Linux)."""
     return bool(
         os.environ.get(NO_WARM)
         or os.environ.get(CHILD)
+        or os.environ.get("CI")  # a CI job runs once: a server would only cost it CPU
         or not sys.platform.startswith("linux")
         or not hasattr(socket, "send_fds")
     )
