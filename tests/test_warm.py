@@ -123,10 +123,18 @@ def wait_gone(pids: list[int], seconds: float) -> list[int]:
         time.sleep(0.1)
 
 
+DURATIONS = re.compile(r"^[\d.]+s (?:setup|call|teardown) |slowest \d+ durations|durations < ")
+
+
+def screen(out: str) -> list[str]:
+    """The output's lines without timings (the last line's, ``--durations``)."""
+    lines = [line for line in out.splitlines() if not DURATIONS.search(line)]
+    return [TIMING.sub("", line).strip("= ") for line in lines]
+
+
 def same_screen(cold: str, warm_out: str) -> None:
-    """Cold and warm output agree line for line, but for the timing of the last line."""
-    a = [TIMING.sub("", line).strip("= ") for line in cold.splitlines()]
-    b = [TIMING.sub("", line).strip("= ") for line in warm_out.splitlines()]
+    """Cold and warm output agree line for line, but for timings."""
+    a, b = screen(cold), screen(warm_out)
     assert a == b, f"cold:\n{cold[-3000:]}\nwarm:\n{warm_out[-3000:]}"
 
 
