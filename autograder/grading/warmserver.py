@@ -330,7 +330,9 @@ def child(
         # The preloaded plugins were imported before pytest's assertion rewriting hook (their
         # code has no assertion a check's verdict depends on); a cold run says nothing of it.
         quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-        code = int(pytest.main([*request["args"], *quiet]))
+        args = list(request["args"])
+        at = args.index("--") if "--" in args else len(args)  # last option: it wins over `-W error`
+        code = int(pytest.main([*args[:at], *quiet, *args[at:]]))
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:  # noqa: BLE001 - said on the client's terminal
