@@ -5,13 +5,16 @@ Usage: python benchmarks/bench_speed.py [--repo PATH] [--only NAME ...] [--pause
 ``--repo`` measures another checkout of the course (e.g. the commit before the change, for
 "before" figures) with this script. Figures (wall seconds; the line each must meet in brackets):
 
-- ``one exercise``: ``pytest course/ex06_ppo.py`` on a complete solution [3 s]
-- ``stubs``: ``pytest course/`` on the untouched stubs [3 s]
+- ``one exercise``: ``pytest course/ex06_ppo.py`` on a complete solution, ``(cold)`` without
+  the warm server (``RL4LLM_NO_WARM=1``: a fresh process imports everything) and ``(warm)``
+  with it (``autograder/grading/warm.py``: the run is forked from a process that has the
+  grader imported, as a student's second run is) [3 s]
+- ``stubs``: ``pytest course/`` on the untouched stubs, cold and warm as above [3 s]
 - ``student loop``: ``pytest course/`` on a complete solution, questions included (with the
   reference's ``capstone_record.json``), twice: ``student loop (cold)`` with an empty
-  ``XDG_CACHE_HOME`` (the first run trains: the questions' ``train_bandit`` re-runs, ex11's
-  short GRPO run), then ``student loop (warm)``, the student's edit-run loop, which reuses
-  those runs of the same code [15 s]
+  ``XDG_CACHE_HOME`` and no warm server (the first run trains: the questions' ``train_bandit``
+  re-runs, ex11's short GRPO run), then ``student loop (warm)``, the student's edit-run loop,
+  which reuses those runs of the same code and is served by the warm server [15 s]
 - ``authoritative``: ``python -m autograder grade`` of the reference, sandbox if available,
   with an empty run cache (a first grading) [15 s]; then ``authoritative (re-grade)``, the same
   files again (the questions' ``train_bandit`` runs are reused) [15 s]
@@ -20,6 +23,8 @@ Usage: python benchmarks/bench_speed.py [--repo PATH] [--only NAME ...] [--pause
 - ``paused``: ``pytest course/ex04_reinforce.py`` on a complete solution while its workers are
   SIGSTOPped for ``--pause`` seconds (12 by default): the score must stay full
 
+The warm figures use a private ``XDG_RUNTIME_DIR`` (the server's folder); the server is stopped
+at the end. Every other figure runs with ``RL4LLM_NO_WARM=1``.
 Prints the machine's core count and load: timings on a loaded machine are not comparable.
 No figure is asserted; the test suite holds no timed assertion.
 """
@@ -168,6 +173,38 @@ def run(
     sys.stdout.flush()
 
 
+NO_WARM = {"RL4LLM_NO_WARM": "1"}
+
+
+def warm_server(python: str, runtime: Path, repo: Path) -> None:
+    """Start the warm server for ``repo``'s grader in ``runtime`` (if none) and wait for it."""
+    sockets = runtime / "rl4llm"
+    if not list(sockets.glob("*.sock")):
+        code = "from autograder.grading import warm; warm.start_server(warm.grader_key())"
+        started = subprocess.run([python, "-c", code], cwd=repo, env=warm_env(runtime))
+        if started.returncode:  # a checkout without the warm server: warm figures are cold
+            return
+    deadline = time.monotonic() + 180
+    while not list(sockets.glob("*.sock")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def warm_env(runtime: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("RL4LLM_NO_WARM", "CI")}
+    return {**env, "XDG_RUNTIME_DIR": str(runtime)}
+
+
+def stop_servers(runtime: Path) -> None:
+    """Kill the servers started in ``runtime`` (their pid is in their lock file) and their runs."""
+    for lock in (runtime / "rl4llm").glob("*.lock"):
+        try:
+            pid = int(lock.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        for p in [*descendants(pid), pid]:
+            _signal(p, signal.SIGKILL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repo", type=Path, default=ROOT, help="the checkout to measure")
@@ -179,8 +216,20 @@ def main() -> None:
     if not os.path.exists(python):
         python = sys.executable
     print(f"repo {repo}   cores {os.cpu_count()}   load {os.getloadavg()[0]:.1f}")
+    runtime = Path(tempfile.mkdtemp(prefix="rl4b-", dir="/tmp"))  # a short socket path
+    os.chmod(runtime, 0o700)
+    try:
+        measure(ns, repo, python, runtime)
+    finally:
+        stop_servers(runtime)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def measure(ns: argparse.Namespace, repo: Path, python: str, runtime: Path) -> None:
+    """Every figure named by ``--only``."""
     pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     grade = [python, "-m", "autograder", "grade"]
+    warm = warm_env(runtime)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         done = complete_course(repo, tmp / "course")
@@ -192,22 +241,42 @@ def main() -> None:
         # The grader's own run cache (questions' re-runs) starts empty too: the first grading
         # of a submission always re-runs; a re-grade of the same files reuses those runs.
         graded_cache = {"XDG_CACHE_HOME": str(tmp / "xdg-graded")}
+        one = pytest + [str(done / "ex06_ppo.py")]
+        hang = grade + [str(all_hang(repo, tmp / "hang"))]
         cases = {  # figure -> [(label, command, pause, environment), ...]
-            "one exercise": [("one exercise", pytest + [str(done / "ex06_ppo.py")], None, None)],
-            "stubs": [("stubs", pytest + [str(stubs)], None, None)],
+            "one exercise": [
+                ("one exercise (cold)", one, None, NO_WARM),
+                ("one exercise (warm)", one, None, warm),
+            ],
+            "stubs": [
+                ("stubs (cold)", pytest + [str(stubs)], None, NO_WARM),
+                ("stubs (warm)", pytest + [str(stubs)], None, warm),
+            ],
             "student loop": [
-                ("student loop (cold)", loop, None, cache),
-                ("student loop (warm)", loop, None, cache),
+                ("student loop (cold)", loop, None, {**cache, **NO_WARM}),
+                ("student loop (warm)", loop, None, {**warm, **cache}),
             ],
             "authoritative": [  # the first grading of these files, then a re-grade of them
-                ("authoritative", grade + [str(repo / "solutions")], None, graded_cache),
-                ("authoritative (re-grade)", grade + [str(repo / "solutions")], None, graded_cache),
+                (
+                    "authoritative",
+                    grade + [str(repo / "solutions")],
+                    None,
+                    {**graded_cache, **NO_WARM},
+                ),
+                (
+                    "authoritative (re-grade)",
+                    grade + [str(repo / "solutions")],
+                    None,
+                    {**graded_cache, **NO_WARM},
+                ),
             ],
-            "all hang": [("all hang", grade + [str(all_hang(repo, tmp / "hang"))], None, None)],
-            "paused": [("paused", pytest + [str(done / "ex04_reinforce.py")], ns.pause, None)],
+            "all hang": [("all hang", hang, None, NO_WARM)],
+            "paused": [("paused", pytest + [str(done / "ex04_reinforce.py")], ns.pause, NO_WARM)],
         }
         for name in ns.only:
             for label, cmd, pause, env in cases[name]:
+                if env is warm or env.get("XDG_RUNTIME_DIR"):
+                    warm_server(python, runtime, repo)
                 target = None if label.endswith("(cold)") else TARGETS[name]
                 run(label, cmd, repo, target, pause, env)
 

@@ -16,6 +16,11 @@ import pytest
 
 from autograder.grading.parallel import usable_cpus
 
+# The suite never starts a warm grading server (autograder/grading/warm.py): every `pytest
+# course/...` it runs is cold and leaves no daemon behind. tests/test_warm.py, which tests the
+# server, lifts this for its own runs only.
+os.environ["RL4LLM_NO_WARM"] = "1"
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files with a ``slow`` test first; stable, so each file stays in one piece and in order."""

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.seam import zygotefork
 from autograder.seam.cputime import descendants
 from autograder.seam.errors import (
     ImportFailed,
@@ -35,6 +36,7 @@ from autograder.seam.process import Limits
 from autograder.seam.proxy import Impl, WorkerState
 from autograder.seam.values import Array, Handle
 from autograder.seam.zygote import Zygote
+from autograder.seam.zygotefork import WARM_CHILD
 
 pytestmark = pytest.mark.slow  # starts real worker processes
 
@@ -266,10 +268,24 @@ def start(request) -> str:
     return request.param
 
 
+@pytest.fixture(scope="module", params=["alone", "zygote", "forked"])
+def fragile_start(request) -> str:
+    """As ``start``, and "forked": the zygote of a warm run, forked from this process
+    (``seam/zygotefork.py``): its workers keep their CPU budgets, kills and crash reports."""
+    return request.param
+
+
 def make_impl(submission: Path, start: str, limits: Limits) -> Impl:
     state = WorkerState()
     if start == "zygote":
         state.zygote = Zygote(submission, PlainLauncher())
+    elif start == "forked":
+        with pytest.MonkeyPatch.context() as mp:  # as in a run the warm server forked
+            mp.delenv("RL4LLM_NO_WARM", raising=False)
+            mp.setenv(WARM_CHILD, "1")
+            assert zygotefork.usable(PlainLauncher())
+            state.zygote = Zygote(submission, PlainLauncher())
+        assert isinstance(state.zygote.proc, zygotefork.ForkedZygote)
     return Impl(submission, "student", limits=limits, _shared=state)
 
 
@@ -294,9 +310,11 @@ def impl(shared):
 
 
 @pytest.fixture
-def fragile(submission, start):
+def fragile(submission, fragile_start):
     """A worker of its own, for calls that kill or hang it."""
-    impl = make_impl(submission, start, Limits(call_timeout=CALL_TIMEOUT, wall_slack=WALL_SLACK))
+    impl = make_impl(
+        submission, fragile_start, Limits(call_timeout=CALL_TIMEOUT, wall_slack=WALL_SLACK)
+    )
     yield impl
     shut(impl)
 

@@ -27,8 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.seam import zygotefork
 from autograder.seam.cputime import PROC, descendants, proc_available
 from autograder.seam.launcher import Launcher
+from autograder.seam.zygotefork import ForkedZygote
 
 READY_WALL = 120.0  # wall seconds to wait for the zygote's first fork (it imports torch first)
 EXIT_WAIT = 2.0  # wall seconds to wait for the exit code of a worker that died
@@ -66,22 +68,19 @@ class Zygote:
         self.sock = ours
         self.slot = launcher.claim()
         fd = theirs.fileno()
+        self.proc: subprocess.Popen | ForkedZygote | None = None
         try:
-            self.proc: subprocess.Popen | None = subprocess.Popen(
-                [
-                    *launcher.command(Path(submission).resolve(), (fd, fd), slot=self.slot),
-                    "--zygote",
-                    *(["--warm-optimizers"] if warm_optimizers else []),
-                ],
-                pass_fds=(fd,),
-                stdin=subprocess.DEVNULL,
-                stdout=self.log,
-                stderr=self.log,
-                env=launcher.env(self.home),
-                cwd=self.home,
-                start_new_session=True,
-                **launcher.popen_kwargs(),
-            )
+            if zygotefork.usable(launcher):  # a warm run: torch is imported here already
+                self.proc = zygotefork.fork_zygote(
+                    Path(submission).resolve(),
+                    fd,
+                    self.log.fileno(),
+                    self.home,
+                    launcher.env(self.home),
+                    warm_optimizers,
+                )
+            else:
+                self.proc = self.popen(submission, fd, warm_optimizers)
         except OSError:
             self.proc = None
         theirs.close()
@@ -90,6 +89,24 @@ class Zygote:
         self.exits: dict[int, int] = {}  # pid in the zygote's namespace -> exit code
         self.ready = False  # True once a fork succeeded
         self.dead = self.proc is None
+
+    def popen(self, submission: Path, fd: int, warm_optimizers: bool) -> subprocess.Popen:
+        """Start the zygote through the launcher (its sandbox tier)."""
+        return subprocess.Popen(
+            [
+                *self.launcher.command(Path(submission).resolve(), (fd, fd), slot=self.slot),
+                "--zygote",
+                *(["--warm-optimizers"] if warm_optimizers else []),
+            ],
+            pass_fds=(fd,),
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
+            env=self.launcher.env(self.home),
+            cwd=self.home,
+            start_new_session=True,
+            **self.launcher.popen_kwargs(),
+        )
 
     @staticmethod
     def usable() -> bool:
