@@ -61,8 +61,8 @@ def authoritative(
     if note and announce is not None:
         announce(note)
     seed = new_seed() if seed is None else seed
-    names = exercises or list(Rubric.load().exercises)
-    parts = shares(Rubric.load(), names, jobs)
+    rubric = Rubric.load()
+    parts = shares(rubric, exercises or list(rubric.exercises), jobs)
     if len(parts) > 1:
 
         def grade_one(part: list[str]) -> RunResult:
