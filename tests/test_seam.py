@@ -234,6 +234,28 @@ STUDENT = textwrap.dedent(
         return 42
 
 
+    def flood(rid):
+        # writes a reply for the current call (id rid), then 8 MB of stale frames, to the
+        # reply pipe (the worker's only pipe open for writing), as a forging student would
+        import json
+        import struct
+
+        frames = [json.dumps({"id": rid, "ok": True, "out": 1}).encode()]
+        frames += [json.dumps({"id": -1, "ok": True, "out": "x" * (1 << 20)}).encode()] * 8
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            try:
+                pipe = os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")
+                with open(f"/proc/self/fdinfo/{fd}") as info:
+                    flags = int(info.read().split("flags:")[1].split()[0], 8)
+            except (OSError, ValueError, IndexError):
+                continue
+            if pipe and flags & 3 == 1:
+                for data in frames:
+                    os.write(fd, struct.pack(">I", len(data)) + data)
+        return 2
+
+
     def square_sum(x):
         return (x ** 2).sum()
 
@@ -638,6 +660,21 @@ def test_student_prints_do_not_corrupt_the_channel(impl):
         f"chatty() prints ~100 kB and writes frame-like bytes to fds 1 and 2: expected 42, got {got!r}"
     )
     assert impl.echo([1, "two"]) == [1, "two"], "after chatty(): expected the channel to still work"
+
+
+def test_a_worker_blocked_on_stale_frames_still_takes_the_next_large_call(fragile):
+    fragile.ensure_imported()
+    rid = fragile._state.worker.next_id
+    got = fragile.flood(rid)
+    assert got in (1, 2), f"flood({rid}): expected the forged 1 or the returned 2, got {got!r}"
+    # the worker is now blocked writing 8 MB of stale frames; the next request is larger than
+    # a pipe's buffer, so the grader must drain the reply pipe while it writes
+    big = [float(i) for i in range(200_000)]
+    got = fragile.echo(big)
+    assert got == big, (
+        f"echo(<200,000 floats>) after flood({rid}): expected the same list back, got "
+        f"{type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}"
+    )
 
 
 # -- gradients --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from autograder.seam.errors import BadReply
+from autograder.seam.proxy import probe_reply
 from autograder.seam.values import Array, Handle, decode, encode
 from autograder.seam.worker import protocol
 
@@ -166,3 +167,24 @@ def test_a_handle_calls_its_methods_through_the_link_with_its_generation():
 def test_values_the_worker_cannot_receive_are_a_type_error():
     with pytest.raises(TypeError):
         encode(object())
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "out",
+        [1, 2],
+        {"out": 1, "grads": [None]},  # no graph
+        {"out": 1, "grads": "x", "graph": True},
+        {"out": 1, "grads": [None], "graph": 1},
+    ],
+)
+def test_a_forged_probe_reply_is_a_bad_reply_never_a_check_error(reply):
+    with pytest.raises(BadReply, match="f: the worker's reply"):
+        probe_reply(reply, {"out": object, "grads": list, "graph": bool}, "f")
+
+
+def test_a_well_formed_probe_reply_passes_through():
+    reply = {"out": 1, "grads": [None], "graph": False}
+    got = probe_reply(reply, {"out": object, "grads": list, "graph": bool}, "f")
+    assert got is reply, f"probe_reply({reply!r}): expected it back unchanged, got {got!r}"

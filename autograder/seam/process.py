@@ -66,6 +66,8 @@ class WorkerProcess:
         self.rep_r, rep_w = os.pipe()
         os.set_blocking(self.req_w, False)  # requests are written under the call's deadline
         self.theirs = (req_r, rep_w)  # closed here once the worker holds them
+        self.inbox = bytearray()  # bytes read from the reply pipe, not yet consumed
+        self.skip = 0  # bytes of a stale frame still to drop as they arrive
 
     def start_alone(self) -> None:
         """Start the worker as its own process through the launcher (no zygote)."""
@@ -136,6 +138,9 @@ class WorkerProcess:
             raise StudentTimeout(
                 f"did not take the call within {_overrun(exc, timeout)} (stopped)"
             ) from None
+        except protocol.ProtocolError as exc:
+            self.kill()
+            raise BadReply(f"the worker sent a bad frame: {exc}") from None
         except OSError:
             self.kill()
             raise WorkerCrashed(self._death_message("before it could take the call")) from None
@@ -161,10 +166,20 @@ class WorkerProcess:
             # a stale or forged frame: ignore it and keep waiting for the real answer
 
     def _write_frame(self, obj: object, clock: CallClock) -> None:
-        """Write one frame without ever blocking past the call's budget (the worker may stop reading)."""
+        """Write one frame without ever blocking past the call's budget (the worker may stop reading).
+
+        While writing, whatever the worker writes is read and dropped: it cannot be the reply
+        to a request the worker has not read yet, and a worker blocked on a full reply pipe
+        (stale or forged frames) must not block this write until the wall-clock backstop.
+        """
         view = memoryview(protocol.encode_frame(obj))
+        watch = [self.rep_r]
         while view:
-            _, ready, _ = select.select([], [self.req_w], [], clock.wait())
+            readable, ready, _ = select.select(watch, [self.req_w], [], clock.wait())
+            if readable and not self._receive():
+                watch = []  # the worker closed its end: the write or the reply will say so
+                continue
+            self._drop_stale()
             if not ready:
                 continue  # clock.wait() raises once the budget is spent
             try:
@@ -172,22 +187,38 @@ class WorkerProcess:
             except BlockingIOError:
                 continue
 
+    def _receive(self) -> bool:
+        """Read what the reply pipe holds into the inbox; False at end of file."""
+        chunk = os.read(self.rep_r, 1 << 20)
+        if self.skip:
+            dropped = min(self.skip, len(chunk))
+            self.skip -= dropped
+            self.inbox += chunk[dropped:]
+        else:
+            self.inbox += chunk
+        return bool(chunk)
+
+    def _drop_stale(self) -> None:
+        """Drop every frame that starts in the inbox (a frame's tail is dropped as it arrives)."""
+        while not self.skip and len(self.inbox) >= protocol.HEADER.size:
+            length = protocol.frame_length(bytes(self.inbox[: protocol.HEADER.size]))
+            del self.inbox[: protocol.HEADER.size]
+            dropped = min(length, len(self.inbox))
+            del self.inbox[:dropped]
+            self.skip = length - dropped
+
     def _read_frame(self, clock: CallClock) -> object:
         length = protocol.frame_length(self._read_exact(protocol.HEADER.size, clock))
         return protocol.parse_payload(self._read_exact(length, clock))
 
     def _read_exact(self, n: int, clock: CallClock) -> bytes:
-        chunks = []
-        while n:
+        while self.skip or len(self.inbox) < n:
             ready, _, _ = select.select([self.rep_r], [], [], clock.wait())
-            if not ready:
-                continue  # clock.wait() raises once the budget is spent
-            chunk = os.read(self.rep_r, min(n, 1 << 20))
-            if not chunk:
+            if ready and not self._receive():
                 raise EOFError
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+        data = bytes(self.inbox[:n])
+        del self.inbox[:n]
+        return data
 
     def _death_message(self, when: str) -> str:
         try:

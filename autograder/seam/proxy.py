@@ -17,6 +17,7 @@ from pathlib import Path
 
 from autograder.seam import values
 from autograder.seam.errors import (
+    BadReply,
     ImportFailed,
     NotImplementedByStudent,
     StudentError,
@@ -95,7 +96,8 @@ class Impl:
         req = {"op": "probe", "name": "grad", "target": {"module": self.module_name, "name": fn}}
         if grad_output is not None:
             req["options"] = {"grad_output": values.encode(grad_output)}
-        return self._send(req, args, kwargs, where=fn)
+        reply = self._send(req, args, kwargs, where=fn)
+        return probe_reply(reply, {"out": object, "grads": list, "graph": bool}, fn)
 
     def inputs_after(self, fn: str, *args, **kwargs) -> dict:
         """Call ``fn`` and also return its arguments as they are afterwards.
@@ -108,7 +110,13 @@ class Impl:
             "name": "inputs_after",
             "target": {"module": self.module_name, "name": fn},
         }
-        return self._send(req, args, kwargs, where=fn)
+        reply = self._send(req, args, kwargs, where=fn)
+        reply = probe_reply(reply, {"out": object, "args": list, "kwargs": dict}, fn)
+        if len(reply["args"]) != len(args):
+            raise BadReply(
+                f"{fn}: the worker's reply holds {len(reply['args'])} arguments, not {len(args)}"
+            )
+        return reply
 
     def raw_call(self, name: str, *args, repeat: int = 0, keep: bool = False, **kwargs):
         """Call ``name``; ``repeat=n`` calls it n times in the worker and returns the n outputs."""
@@ -330,3 +338,16 @@ class Link:
     def request(self, req: dict, where: str, generation: int | None = None):
         """Send ``req`` as it is and decode the reply."""
         return self.impl._request(req, where, generation)
+
+
+def probe_reply(reply: object, fields: dict[str, type], where: str) -> dict:
+    """``reply`` if it is a dict with ``fields`` of the given types, else :class:`BadReply`.
+
+    A probe's reply comes from the student's process, which could write any frame.
+    """
+    if type(reply) is not dict:
+        raise BadReply(f"{where}: the worker's reply is not a probe's reply")
+    for key, kind in fields.items():
+        if key not in reply or not isinstance(reply[key], kind):
+            raise BadReply(f"{where}: the worker's reply has no valid {key!r}")
+    return reply
