@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -84,6 +85,32 @@ class PlainLauncher:
 
     def discard(self, snapshot: Path) -> None:
         shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def popen(launcher: Launcher, cmd: list[str], fds: tuple[int, ...], log, home: str):
+    """Start ``cmd`` (a launcher's command) in ``home``, its output to ``log``, in a new session.
+
+    Args:
+        launcher: gives the environment and extra ``Popen`` arguments of its tier.
+        cmd: the command, from ``launcher.command``.
+        fds: the descriptors the process keeps.
+        log: the open file its stdout and stderr go to.
+        home: its working directory and ``HOME``.
+
+    Returns:
+        The ``subprocess.Popen``.
+    """
+    return subprocess.Popen(
+        cmd,
+        pass_fds=fds,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        env=launcher.env(home),
+        cwd=home,
+        start_new_session=True,
+        **launcher.popen_kwargs(),
+    )
 
 
 def worker_env(home: str) -> dict[str, str]:

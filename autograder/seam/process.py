@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autograder.seam.cputime import WALL_SLACK, BudgetSpent, CallClock, ProcessTree
 from autograder.seam.errors import BadReply, StudentTimeout, WorkerCrashed
-from autograder.seam.launcher import Launcher
+from autograder.seam.launcher import Launcher, popen
 from autograder.seam.worker import protocol
 from autograder.seam.zygote import ForkedWorker, Zygote, ZygoteFailed
 
@@ -72,16 +72,12 @@ class WorkerProcess:
     def start_alone(self) -> None:
         """Start the worker as its own process through the launcher (no zygote)."""
         self.slot = self.launcher.claim()  # e.g. a sandbox uid
-        self.proc = subprocess.Popen(
+        self.proc = popen(
+            self.launcher,
             self.launcher.command(self.submission, self.theirs, slot=self.slot),
-            pass_fds=self.theirs,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=self.log,
-            env=self.launcher.env(self.home),
-            cwd=self.home,
-            start_new_session=True,
-            **self.launcher.popen_kwargs(),
+            self.theirs,
+            self.log,
+            self.home,
         )
         self.close_theirs()
 

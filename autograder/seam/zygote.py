@@ -29,7 +29,7 @@ from pathlib import Path
 
 from autograder.seam import zygotefork
 from autograder.seam.cputime import PROC, descendants, proc_available
-from autograder.seam.launcher import Launcher
+from autograder.seam.launcher import Launcher, popen
 from autograder.seam.zygotefork import ForkedZygote
 
 READY_WALL = 120.0  # wall seconds to wait for the zygote's first fork (it imports torch first)
@@ -92,20 +92,16 @@ class Zygote:
 
     def popen(self, submission: Path, fd: int, warm_optimizers: bool) -> subprocess.Popen:
         """Start the zygote through the launcher (its sandbox tier)."""
-        return subprocess.Popen(
+        return popen(
+            self.launcher,
             [
                 *self.launcher.command(Path(submission).resolve(), (fd, fd), slot=self.slot),
                 "--zygote",
                 *(["--warm-optimizers"] if warm_optimizers else []),
             ],
-            pass_fds=(fd,),
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=self.log,
-            env=self.launcher.env(self.home),
-            cwd=self.home,
-            start_new_session=True,
-            **self.launcher.popen_kwargs(),
+            (fd,),
+            self.log,
+            self.home,
         )
 
     @staticmethod
